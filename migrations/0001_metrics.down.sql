@@ -1,0 +1,3 @@
+DROP TABLE IF EXISTS hosts;
+DROP TABLE IF EXISTS ingest_batches;
+DROP TABLE IF EXISTS metrics;
