@@ -174,7 +174,7 @@ func validateLabel(k, v string) *FieldError {
 		return fieldErr("labels", "empty label key")
 	case len(k) > MaxLabelKeyLen:
 		return fieldErr("labels", "label key longer than %d characters", MaxLabelKeyLen)
-	case !validLabelKey(k):
+	case !ValidLabelKey(k):
 		return fieldErr("labels."+k, "label key must be letters, digits and underscores, not starting with a digit")
 	case v == "":
 		return fieldErr("labels."+k, "empty label value")
@@ -186,9 +186,12 @@ func validateLabel(k, v string) *FieldError {
 	return nil
 }
 
-// validLabelKey accepts the Prometheus label name syntax, so every stored
+// ValidLabelKey accepts the Prometheus label name syntax, so every stored
 // label can be exported on /metrics unchanged.
-func validLabelKey(k string) bool {
+func ValidLabelKey(k string) bool {
+	if k == "" {
+		return false
+	}
 	for i, r := range k {
 		letter := r == '_' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z')
 		if !letter && (i == 0 || r < '0' || r > '9') {

@@ -166,3 +166,13 @@ func (s *Store) insertMetricsCopy(ctx context.Context, b *model.MetricBatch) (In
 	}
 	return InsertResult{Inserted: int(n)}, nil
 }
+
+// PurgeBatchIDs deletes batch ids older than the deduplication window and
+// returns how many it removed.
+func (s *Store) PurgeBatchIDs(ctx context.Context) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM ingest_batches WHERE received_at < now() - $1::interval`, dedupWindow)
+	if err != nil {
+		return 0, fmt.Errorf("purge batch ids: %w", classify(err))
+	}
+	return tag.RowsAffected(), nil
+}

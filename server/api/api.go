@@ -1,0 +1,139 @@
+// Package api is the server's HTTP surface: ingest, queries, health and the
+// routes other server parts (dashboard, logs, alerts, exporters) mount on
+// it. Handlers validate input and call the storage package; none writes SQL.
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/kamerrezz/theminidog/server/auth"
+	"github.com/kamerrezz/theminidog/server/storage"
+)
+
+// retryAfterSeconds is sent with 503 answers while the database is down.
+const retryAfterSeconds = "5"
+
+// Heartbeater is told about every accepted batch, so host liveness follows
+// ingest. interval is the agent's collection interval, 0 when unknown.
+type Heartbeater interface {
+	Heartbeat(host string, interval time.Duration, at time.Time)
+}
+
+// Options configures the API.
+type Options struct {
+	Store            *storage.Store
+	Guard            *auth.Guard
+	Logger           *slog.Logger
+	MaxBodyBytes     int64
+	MetricsRetention time.Duration
+	RequireHostMatch bool
+	Heartbeat        Heartbeater
+	// Now defaults to time.Now.
+	Now func() time.Time
+}
+
+// API holds the handlers' dependencies.
+type API struct {
+	opts Options
+	log  *slog.Logger
+	mux  *http.ServeMux
+}
+
+// New returns the API with its core routes registered.
+func New(opts Options) *API {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	a := &API{opts: opts, log: opts.Logger, mux: http.NewServeMux()}
+
+	a.Handle("POST /api/v1/metrics", auth.ScopeIngest, http.HandlerFunc(a.ingestMetrics))
+	a.Handle("GET /api/v1/metrics/query", auth.ScopeRead, http.HandlerFunc(a.queryMetrics))
+	a.Handle("GET /api/v1/series", auth.ScopeRead, http.HandlerFunc(a.listSeries))
+	a.mux.HandleFunc("GET /healthz", a.healthz)
+	a.mux.HandleFunc("GET /readyz", a.readyz)
+	return a
+}
+
+// Handle mounts h at pattern ("METHOD /path") behind the credentials scope
+// requires. An empty scope leaves the route open.
+func (a *API) Handle(pattern, scope string, h http.Handler) {
+	if scope != "" {
+		_, path, _ := cutMethod(pattern)
+		h = a.opts.Guard.Require(scope, path, h)
+	}
+	a.mux.Handle(pattern, h)
+}
+
+// HandleOpen mounts h without any credential check; h does its own.
+func (a *API) HandleOpen(pattern string, h http.Handler) { a.mux.Handle(pattern, h) }
+
+// ServeHTTP serves the routes, turning a handler panic into a 500.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			a.log.Error("handler panic", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v))
+			writeError(w, http.StatusInternalServerError, "internal error")
+		}
+	}()
+	a.mux.ServeHTTP(w, r)
+}
+
+func cutMethod(pattern string) (method, path string, ok bool) {
+	for i := range len(pattern) {
+		if pattern[i] == ' ' {
+			return pattern[:i], pattern[i+1:], true
+		}
+	}
+	return "", pattern, false
+}
+
+func (a *API) healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("ok"))
+}
+
+func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
+	if err := a.opts.Store.Ping(r.Context()); err != nil {
+		w.Header().Set("Retry-After", retryAfterSeconds)
+		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("ok"))
+}
+
+// WriteJSON writes v with the given status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	WriteJSON(w, status, map[string]string{"error": msg})
+}
+
+// WriteStorageError answers a storage failure: 503 with Retry-After when the
+// database is unreachable, so clients retry, else 500. The cause is logged,
+// not sent.
+func (a *API) WriteStorageError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, storage.ErrUnavailable) {
+		a.log.Warn("storage unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", retryAfterSeconds)
+		writeError(w, http.StatusServiceUnavailable, "storage unavailable: retry later")
+		return
+	}
+	a.log.Error("storage failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	writeError(w, http.StatusInternalServerError, "storage failed: the server log has the cause")
+}
