@@ -95,4 +95,3 @@ func Token(tb testing.TB, issuer, scope string, ttl time.Duration) string {
 func AgentToken(tb testing.TB) string {
 	return Token(tb, auth.IssuerAgent, "", time.Hour)
 }
-

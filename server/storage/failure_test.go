@@ -223,7 +223,6 @@ func migrationFile(version int, suffix string) string {
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
-
 func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
