@@ -255,8 +255,9 @@ func (e *LogEntry) validate(batchHost string, lim Limits) *FieldError {
 	if len(e.Message) > MaxLogMessageLen {
 		return fieldErr("message", "%d bytes, more than %d: truncate long lines before sending", len(e.Message), MaxLogMessageLen)
 	}
-	if !utf8.ValidString(e.Message) || !utf8.ValidString(e.Path) {
-		return fieldErr("message", "invalid UTF-8: replace invalid bytes before sending")
-	}
+	// Log lines are whatever programs wrote; invalid bytes are replaced so a
+	// line is never lost over its encoding.
+	e.Message = strings.ToValidUTF8(e.Message, "\uFFFD")
+	e.Path = strings.ToValidUTF8(e.Path, "\uFFFD")
 	return nil
 }

@@ -50,6 +50,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		Logger:           log,
 		MaxBodyBytes:     cfg.MaxBodyBytes,
 		MetricsRetention: cfg.MetricsRetention,
+		LogsRetention:    cfg.LogsRetention,
 		RequireHostMatch: cfg.RequireHostMatch,
 	})
 	s.mountLogin()

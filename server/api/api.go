@@ -31,6 +31,7 @@ type Options struct {
 	Logger           *slog.Logger
 	MaxBodyBytes     int64
 	MetricsRetention time.Duration
+	LogsRetention    time.Duration
 	RequireHostMatch bool
 	Heartbeat        Heartbeater
 	// Now defaults to time.Now.
@@ -57,6 +58,8 @@ func New(opts Options) *API {
 	a.Handle("POST /api/v1/metrics", auth.ScopeIngest, http.HandlerFunc(a.ingestMetrics))
 	a.Handle("GET /api/v1/metrics/query", auth.ScopeRead, http.HandlerFunc(a.queryMetrics))
 	a.Handle("GET /api/v1/series", auth.ScopeRead, http.HandlerFunc(a.listSeries))
+	a.Handle("POST /api/v1/logs", auth.ScopeIngest, http.HandlerFunc(a.ingestLogs))
+	a.Handle("GET /api/v1/logs/query", auth.ScopeRead, http.HandlerFunc(a.queryLogs))
 	a.mux.HandleFunc("GET /healthz", a.healthz)
 	a.mux.HandleFunc("GET /readyz", a.readyz)
 	return a

@@ -1,0 +1,41 @@
+# MiniObserv build, run and test entry points. See README.md.
+
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -s -w -X github.com/kamerrezz/theminidog/internal/buildinfo.Version=$(VERSION) \
+           -X github.com/kamerrezz/theminidog/internal/buildinfo.Commit=$(COMMIT)
+GO      ?= go
+
+.PHONY: build run test test-deps vet bench cross clean
+
+build:
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/miniobserv-server ./cmd/miniobserv-server
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/miniobserv-agent ./cmd/miniobserv-agent
+
+## run: the whole system on this host (PostgreSQL, server, agent). Ctrl-C stops it.
+run: build
+	scripts/run.sh
+
+## test: every test, with the race detector, against real services.
+test: test-deps vet
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+test-deps:
+	scripts/test-deps.sh
+
+vet:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## bench: Go benchmarks and load scripts; results as ratios against baselines.
+bench: build
+	scripts/bench.sh
+
+## cross: the agent for Linux, macOS and Windows.
+cross:
+	GOOS=linux GOARCH=amd64 $(GO) build -o /dev/null ./cmd/miniobserv-agent
+	GOOS=darwin GOARCH=arm64 $(GO) build -o /dev/null ./cmd/miniobserv-agent
+	GOOS=windows GOARCH=amd64 $(GO) build -o /dev/null ./cmd/miniobserv-agent
+
+clean:
+	rm -rf bin

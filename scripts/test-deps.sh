@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Install what the test suite needs and this machine lacks: PostgreSQL
+# server binaries, Chromium for the dashboard tests, and the Node packages
+# of the TimescaleDB test engine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/ensure-postgres.sh
+
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "installing Chromium with apt-get" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
+  else
+    echo "Chromium is missing: the dashboard tests need it (Debian: apt-get install chromium)" >&2
+    exit 1
+  fi
+fi
+
+if [ -f tools/pglite/package-lock.json ] && [ ! -d tools/pglite/node_modules ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "npm is missing: the TimescaleDB engine tests need Node.js 20 and npm" >&2
+    exit 1
+  fi
+  npm ci --prefix tools/pglite --no-audit --no-fund >&2
+fi

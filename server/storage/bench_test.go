@@ -1,0 +1,97 @@
+package storage_test
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/kamerrezz/theminidog/internal/pgtest"
+	"github.com/kamerrezz/theminidog/model"
+	"github.com/kamerrezz/theminidog/server/storage"
+)
+
+const benchBatch = 1000
+
+func benchPoints(host string, start time.Time) []model.Metric {
+	pts := make([]model.Metric, benchBatch)
+	for i := range pts {
+		pts[i] = model.Metric{Time: start.Add(time.Duration(i) * time.Millisecond), Host: host, Name: model.CPUUsagePct,
+			Value: float64(i % 100), Labels: map[string]string{"core": "0"}}
+	}
+	return pts
+}
+
+// BenchmarkRawCopyFrom is the baseline: pgx CopyFrom of 1000-row batches
+// into the metrics table, with no batch id, validation or HTTP.
+func BenchmarkRawCopyFrom(b *testing.B) {
+	url := pgtest.NewDatabase(b)
+	migrateUpB(b, url)
+	pool, err := pgxpool.New(context.Background(), url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer pool.Close()
+	pts := benchPoints("bench", time.Now().UTC())
+	rows := make([][]any, len(pts))
+	for i, m := range pts {
+		rows[i] = []any{m.Time, m.Host, m.Name, m.Value, `{"core":"0"}`}
+	}
+
+	b.ResetTimer()
+	for b.Loop() {
+		_, err := pool.CopyFrom(context.Background(), pgx.Identifier{"metrics"},
+			[]string{"time", "host", "name", "value", "labels"}, pgx.CopyFromRows(rows))
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*benchBatch)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkInsertMetrics compares the store's two insert paths on the same
+// batches, each with a batch id as agents send them.
+func BenchmarkInsertMetrics(b *testing.B) {
+	for _, mode := range []struct {
+		name string
+		copy bool
+	}{{"copy", true}, {"unnest", false}} {
+		b.Run(mode.name, func(b *testing.B) {
+			url := pgtest.NewDatabase(b)
+			migrateUpB(b, url)
+			st, err := storage.Open(context.Background(), storage.Options{URL: url, Logger: quiet})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer st.Close()
+			st.SetCopyInsert(mode.copy)
+			batch := &model.MetricBatch{Host: "bench", Metrics: benchPoints("bench", time.Now().UTC())}
+
+			b.ResetTimer()
+			i := 0
+			for b.Loop() {
+				i++
+				batch.BatchID = "b-" + strconv.Itoa(i)
+				if _, err := st.InsertMetrics(context.Background(), batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*benchBatch)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
+
+func migrateUpB(b *testing.B, url string) {
+	b.Helper()
+	m, err := storage.NewMigrator(url, "", quiet)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	if err := m.Up(); err != nil {
+		b.Fatal(err)
+	}
+}
