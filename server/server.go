@@ -42,6 +42,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		return nil, err
 	}
 
+	if err := store.ApplyPolicies(ctx, retention(cfg)); err != nil {
+		store.Close()
+		return nil, err
+	}
+	if err := store.LoadRollupWatermark(ctx); err != nil {
+		store.Close()
+		return nil, err
+	}
+
 	s := &Server{cfg: cfg, log: log, store: store}
 	s.guard = auth.NewGuard(cfg.AgentToken, cfg.PublicRead, cfg.TLSCertFile != "")
 	s.api = api.New(api.Options{
@@ -154,7 +163,42 @@ func (s *Server) every(ctx context.Context, period time.Duration, fn func(contex
 	}()
 }
 
+func retention(cfg config.Config) storage.Retention {
+	return storage.Retention{Metrics: cfg.MetricsRetention, Logs: cfg.LogsRetention}
+}
+
+// rollupEvery is how often the hourly rollup is brought up to date.
+const rollupEvery = 5 * time.Minute
+
+func (s *Server) refreshRollup(ctx context.Context) {
+	start := time.Now()
+	if err := s.store.RefreshRollup(ctx, start); err != nil {
+		s.log.Warn("refresh rollup failed", "err", err)
+		return
+	}
+	s.log.Debug("rollup refreshed", "duration", time.Since(start).String())
+}
+
+func (s *Server) pruneExpired(ctx context.Context) {
+	n, err := s.store.PruneExpired(ctx, time.Now(), retention(s.cfg))
+	if err != nil {
+		s.log.Warn("prune expired rows failed", "err", err)
+		return
+	}
+	if n > 0 {
+		s.log.Info("expired rows pruned", "rows", n)
+	}
+}
+
 func (s *Server) startJobs(ctx context.Context) {
+	s.jobs.Add(1)
+	go func() {
+		defer s.jobs.Done()
+		s.refreshRollup(ctx)
+		s.pruneExpired(ctx)
+	}()
+	s.every(ctx, rollupEvery, s.refreshRollup)
+	s.every(ctx, time.Hour, s.pruneExpired)
 	s.every(ctx, time.Hour, func(ctx context.Context) {
 		n, err := s.store.PurgeBatchIDs(ctx)
 		if err != nil {

@@ -95,3 +95,46 @@ func migrateUpB(b *testing.B, url string) {
 		b.Fatal(err)
 	}
 }
+
+// BenchmarkQuery30Days reads one series of 10-second samples over 30 days
+// (259 200 rows) at 1h buckets, from raw rows and through the hourly rollup.
+func BenchmarkQuery30Days(b *testing.B) {
+	url := pgtest.NewDatabase(b)
+	migrateUpB(b, url)
+	st, err := storage.Open(context.Background(), storage.Options{URL: url, Logger: quiet})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+
+	end := time.Now().UTC().Truncate(time.Hour)
+	start := end.Add(-30 * 24 * time.Hour)
+	_, err = st.Pool().Exec(context.Background(), `INSERT INTO metrics (time, host, name, value, labels)
+SELECT $1::timestamptz + g * INTERVAL '10 seconds', 'bench', 'cpu.usage_pct', (g % 100)::float8, '{"core":"total"}'
+FROM generate_series(0, 259199) AS g`, start)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := st.Pool().Exec(context.Background(), "ANALYZE metrics"); err != nil {
+		b.Fatal(err)
+	}
+	if err := st.RefreshRollup(context.Background(), end.Add(time.Minute)); err != nil {
+		b.Fatal(err)
+	}
+	q := storage.Query{Host: "bench", Name: model.CPUUsagePct, From: start, To: end, Bucket: "1h", Agg: "avg"}
+
+	for _, path := range []struct {
+		name   string
+		rollup bool
+	}{{"raw", false}, {"rollup", true}} {
+		b.Run(path.name, func(b *testing.B) {
+			st.SetRollupQueries(path.rollup)
+			for b.Loop() {
+				pts, err := st.QueryMetrics(context.Background(), q)
+				if err != nil || len(pts) != 720 {
+					b.Fatalf("got %d points, err %v; want 720", len(pts), err)
+				}
+			}
+		})
+	}
+}

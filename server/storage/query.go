@@ -176,27 +176,42 @@ func (s *Store) buildQuery(q Query) (string, []any, error) {
 
 	labels := effectiveLabels(q)
 	args := []any{q.Host, q.Name, q.From, q.To}
-	where := "host = $1 AND name = $2 AND time >= $3 AND time < $4"
+	filter := "host = $1 AND name = $2"
 	if len(labels) > 0 {
 		raw, _ := json.Marshal(labels)
 		args = append(args, string(raw))
-		where += fmt.Sprintf(" AND labels @> $%d::jsonb", len(args))
+		filter += fmt.Sprintf(" AND labels @> $%d::jsonb", len(args))
+	}
+
+	var source, value string
+	if start, end, ok := s.rollupRange(q); ok {
+		args = append(args, start, end)
+		rs, re := len(args)-1, len(args)
+		source = fmt.Sprintf(`(SELECT bucket AS time, labels, sum, count, min, max FROM metrics_1h
+    WHERE %[1]s AND bucket >= $%[2]d AND bucket < $%[3]d
+  UNION ALL
+  SELECT time, labels, value, 1, value, value FROM metrics
+    WHERE %[1]s AND ((time >= $3 AND time < $%[2]d) OR (time >= $%[3]d AND time < $4))) AS src`, filter, rs, re)
+		value = rollupCombine[q.Agg]
+	} else {
+		source = "metrics WHERE " + filter + " AND time >= $3 AND time < $4"
+		if sumsInterfaces(q) {
+			source = "(SELECT time, sum(value) AS value FROM " + source + " GROUP BY time) AS per_time"
+		} else {
+			source = "(SELECT time, labels, value FROM " + source + ") AS src"
+		}
+		value = agg + "(value)"
 	}
 
 	if q.GroupBy != "" {
 		args = append(args, q.GroupBy)
 		k := len(args)
-		sql := fmt.Sprintf(`SELECT labels->>$%d AS grp, %s AS bucket, %s(value)::float8
-FROM metrics WHERE %s AND labels ? $%d
-GROUP BY grp, bucket ORDER BY grp, bucket`, k, bucket, agg, where, k)
+		sql := fmt.Sprintf(`SELECT labels->>$%d AS grp, %s AS bucket, (%s)::float8
+FROM %s WHERE labels ? $%d
+GROUP BY grp, bucket ORDER BY grp, bucket`, k, bucket, value, source, k)
 		return sql, args, nil
 	}
-
-	source := "metrics WHERE " + where
-	if sumsInterfaces(q) {
-		source = "(SELECT time, sum(value) AS value FROM metrics WHERE " + where + " GROUP BY time) AS per_time"
-	}
-	sql := fmt.Sprintf(`SELECT %s AS bucket, %s(value)::float8 FROM %s GROUP BY bucket ORDER BY bucket`, bucket, agg, source)
+	sql := fmt.Sprintf(`SELECT %s AS bucket, (%s)::float8 FROM %s GROUP BY bucket ORDER BY bucket`, bucket, value, source)
 	return sql, args, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -49,6 +50,10 @@ type Store struct {
 	// copyInsert selects COPY for metric inserts; engines without
 	// COPY FROM STDIN use INSERT ... SELECT FROM unnest instead.
 	copyInsert bool
+	// watermark is the rollup's completed-hour mark in Unix nanoseconds,
+	// 0 before the first refresh.
+	watermark     atomic.Int64
+	disableRollup bool
 }
 
 // Open connects to the database and resolves the storage mode. With ModeAuto
