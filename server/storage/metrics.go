@@ -100,13 +100,34 @@ func columnsOf(b *model.MetricBatch) metricColumns {
 	return c
 }
 
+// labelsJSON encodes a label set as a JSON object. Label keys are validated
+// identifiers, so when every value is plain printable ASCII the object is
+// written directly; anything else goes through encoding/json. The fast path
+// matters because it runs once per stored point.
 func labelsJSON(labels map[string]string) string {
 	if len(labels) == 0 {
 		return "{}"
 	}
+	if len(labels) == 1 {
+		for k, v := range labels {
+			if plainJSON(k) && plainJSON(v) {
+				return `{"` + k + `":"` + v + `"}`
+			}
+		}
+	}
 	// Marshalling a map[string]string cannot fail.
 	raw, _ := json.Marshal(labels)
 	return string(raw)
+}
+
+// plainJSON reports whether s needs no escaping inside a JSON string.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Store) insertMetricsUnnest(ctx context.Context, b *model.MetricBatch) (InsertResult, error) {

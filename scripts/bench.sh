@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# `make bench`: run the benchmarks and print each result as a ratio against
+# a baseline measured in the same run. Raw output is kept in bench.out.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${BENCH_OUT:-bench.out}
+: > "$out"
+
+run() { # package, benchmark regexp, benchtime
+  go test -run '^$' -bench "$2" -benchtime "${3:-3s}" -count 1 "$1" | tee -a "$out" | grep -E '^Benchmark' || true
+}
+
+metric() { # benchmark name (exact, without -N suffix), unit
+  awk -v name="$1" -v unit="$2" '
+    $1 ~ "^"name"(-[0-9]+)?$" { for (i = 2; i < NF; i++) if ($(i+1) == unit) { print $i; exit } }' "$out"
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+
+echo "== ingest: end to end (HTTP + JSON + validation + storage) vs raw COPY, 4 writers per core"
+run ./server/api 'BenchmarkIngestHTTP|BenchmarkCopyBaseline'
+ingest=$(metric BenchmarkIngestHTTP rows/s)
+copy=$(metric BenchmarkCopyBaseline rows/s)
+
+echo "== insert design: COPY in a transaction vs one INSERT ... unnest statement, one writer"
+run ./server/storage 'BenchmarkRawCopyFrom|BenchmarkInsertMetrics'
+
+echo "== 30-day query at 1h buckets: raw rows vs hourly rollup"
+run ./server/storage 'BenchmarkQuery30Days' 2s
+raw=$(metric BenchmarkQuery30Days/raw ns/op)
+rollup=$(metric BenchmarkQuery30Days/rollup ns/op)
+
+for extra in ./collectors/... ./agent/... ./internal/telemetry/... ./agent/tailer/...; do
+  if go list "$extra" >/dev/null 2>&1 && grep -rqs '^func Benchmark' $(go list -f '{{.Dir}}' "$extra"); then
+    echo "== $extra"
+    run "$extra" . 2s
+  fi
+done
+
+echo
+echo "summary"
+echo "  ingest end to end: $ingest rows/s; raw COPY: $copy rows/s; ratio $(ratio "$ingest" "$copy") (target >= 0.50)"
+echo "  30-day 1h query: raw $raw ns, rollup $rollup ns; rollup is $(ratio "$raw" "$rollup")x faster"
+echo "raw results: $out"
