@@ -12,6 +12,9 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+
+	"github.com/kamerrezz/theminidog/internal/telemetry"
 	"github.com/kamerrezz/theminidog/server/api"
 	"github.com/kamerrezz/theminidog/server/auth"
 	"github.com/kamerrezz/theminidog/server/config"
@@ -23,6 +26,8 @@ type Server struct {
 	cfg   config.Config
 	log   *slog.Logger
 	store *storage.Store
+	tel     *telemetry.Telemetry
+	metrics *telemetry.ServerMetrics
 	guard *auth.Guard
 	api   *api.API
 	http  *http.Server
@@ -30,12 +35,38 @@ type Server struct {
 	jobs sync.WaitGroup
 }
 
+// Option adjusts a server built by New.
+type Option func(*options)
+
+type options struct {
+	tel *telemetry.Telemetry
+}
+
+// WithTelemetry makes the server trace requests and storage calls and
+// record its metrics through tel.
+func WithTelemetry(tel *telemetry.Telemetry) Option {
+	return func(o *options) { o.tel = tel }
+}
+
 // New opens the database, applies pending migrations and builds the HTTP
 // handlers. It fails on a dirty schema or an unreachable database.
-func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, error) {
-	store, err := storage.Open(ctx, storage.Options{URL: cfg.DatabaseURL, Mode: storage.Mode(cfg.StorageMode), Logger: log})
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Option) (*Server, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	metrics, err := telemetry.NewServerMetrics(o.tel.Meter())
+	if err != nil {
+		return nil, fmt.Errorf("create server metrics: %w", err)
+	}
+
+	store, err := storage.Open(ctx, storage.Options{URL: cfg.DatabaseURL, Mode: storage.Mode(cfg.StorageMode), Logger: log, Tracer: o.tel.PgxTracer()})
 	if err != nil {
 		return nil, err
+	}
+	if _, err := telemetry.RegisterPoolMetrics(o.tel.Meter(), "miniobserv", telemetry.PgxPoolStat(store.Pool())); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("register pool metrics: %w", err)
 	}
 	if err := migrateUp(cfg, log); err != nil {
 		store.Close()
@@ -51,7 +82,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		return nil, err
 	}
 
-	s := &Server{cfg: cfg, log: log, store: store}
+	s := &Server{cfg: cfg, log: log, store: store, tel: o.tel, metrics: metrics}
 	s.guard = auth.NewGuard(cfg.AgentToken, cfg.PublicRead, cfg.TLSCertFile != "")
 	s.api = api.New(api.Options{
 		Store:            store,
@@ -61,12 +92,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		MetricsRetention: cfg.MetricsRetention,
 		LogsRetention:    cfg.LogsRetention,
 		RequireHostMatch: cfg.RequireHostMatch,
+		Tracer:           o.tel.Tracer(),
+		Metrics:          metrics,
 	})
 	s.mountLogin()
 
 	s.http = &http.Server{
 		Addr:              cfg.ListenAddr,
-		Handler:           http.TimeoutHandler(s.api, cfg.RequestTimeout, `{"error":"request timed out"}`),
+		Handler:           http.TimeoutHandler(o.tel.HTTPHandler(s.api, otelhttp.WithFilter(notProbe)), cfg.RequestTimeout, `{"error":"request timed out"}`),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       cfg.RequestTimeout,
 		WriteTimeout:      cfg.RequestTimeout + 5*time.Second,
@@ -74,6 +107,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	return s, nil
+}
+
+// notProbe keeps health probes out of traces and request metrics.
+func notProbe(r *http.Request) bool {
+	return r.URL.Path != "/healthz" && r.URL.Path != "/readyz"
 }
 
 func migrateUp(cfg config.Config, log *slog.Logger) error {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/kamerrezz/theminidog/internal/buildinfo"
+	"github.com/kamerrezz/theminidog/internal/telemetry"
 	"github.com/kamerrezz/theminidog/server"
 	"github.com/kamerrezz/theminidog/server/auth"
 	"github.com/kamerrezz/theminidog/server/config"
@@ -89,8 +90,18 @@ func serve(args []string, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	tel, err := telemetry.Setup(ctx, telemetry.Options{ServiceName: "miniobserv-server", Version: buildinfo.Version, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := tel.Shutdown(context.Background()); err != nil {
+			log.Warn("telemetry shutdown failed", "err", err)
+		}
+	}()
+
 	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	srv, err := server.New(startCtx, cfg, log)
+	srv, err := server.New(startCtx, cfg, log, server.WithTelemetry(tel))
 	cancel()
 	if err != nil {
 		return err

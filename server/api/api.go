@@ -11,6 +11,10 @@ import (
 	"net/http"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/kamerrezz/theminidog/internal/telemetry"
 	"github.com/kamerrezz/theminidog/server/auth"
 	"github.com/kamerrezz/theminidog/server/storage"
 )
@@ -34,6 +38,10 @@ type Options struct {
 	LogsRetention    time.Duration
 	RequireHostMatch bool
 	Heartbeat        Heartbeater
+	// Tracer starts the validation span of each ingest; nil means no spans.
+	Tracer trace.Tracer
+	// Metrics counts ingested and rejected points; nil records nothing.
+	Metrics *telemetry.ServerMetrics
 	// Now defaults to time.Now.
 	Now func() time.Time
 }
@@ -52,6 +60,9 @@ func New(opts Options) *API {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.Tracer == nil {
+		opts.Tracer = noop.NewTracerProvider().Tracer("")
 	}
 	a := &API{opts: opts, log: opts.Logger, mux: http.NewServeMux()}
 
@@ -127,16 +138,17 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 	WriteJSON(w, status, map[string]string{"error": msg})
 }
 
-// WriteStorageError answers a storage failure: 503 with Retry-After when the
+// WriteStorageError answers a storage failure and returns the status sent: 503 with Retry-After when the
 // database is unreachable, so clients retry, else 500. The cause is logged,
 // not sent.
-func (a *API) WriteStorageError(w http.ResponseWriter, r *http.Request, err error) {
+func (a *API) WriteStorageError(w http.ResponseWriter, r *http.Request, err error) int {
 	if errors.Is(err, storage.ErrUnavailable) {
 		a.log.Warn("storage unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 		w.Header().Set("Retry-After", retryAfterSeconds)
 		writeError(w, http.StatusServiceUnavailable, "storage unavailable: retry later")
-		return
+		return http.StatusServiceUnavailable
 	}
 	a.log.Error("storage failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	writeError(w, http.StatusInternalServerError, "storage failed: the server log has the cause")
+	return http.StatusInternalServerError
 }

@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/kamerrezz/theminidog/internal/telemetry"
 	"github.com/kamerrezz/theminidog/model"
 	"github.com/kamerrezz/theminidog/server/auth"
+	"github.com/kamerrezz/theminidog/server/storage"
 )
 
 // ingestResponse is the 202 body of an ingest request.
@@ -19,23 +21,64 @@ type ingestResponse struct {
 }
 
 func (a *API) ingestMetrics(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
 	var batch model.MetricBatch
-	if !a.decodeBody(w, r, &batch) {
-		return
+	status := a.ingest(w, r, telemetry.BatchMetrics, &batch,
+		func() (int, string, error) { return len(batch.Metrics), batch.Host, batch.Validate(a.limits()) },
+		func() (storage.InsertResult, error) { return a.opts.Store.InsertMetrics(r.Context(), &batch) })
+	if status == http.StatusAccepted {
+		interval := time.Duration(batch.IntervalSeconds * float64(time.Second))
+		a.Heartbeat(batch.Host, interval)
 	}
-	if !a.checkBatch(w, r, batch.Host, batch.Validate(a.limits())) {
-		return
+	a.opts.Metrics.RecordIngestDuration(r.Context(), telemetry.BatchMetrics, time.Since(start))
+}
+
+// ingest runs the steps shared by metric and log ingest: decode into
+// batch, validate, store, answer, and count the outcome. It returns the
+// HTTP status sent.
+// validate returns the batch's item count and host with the validation
+// result.
+func (a *API) ingest(w http.ResponseWriter, r *http.Request, kind telemetry.BatchKind, batch any,
+	validate func() (int, string, error), store func() (storage.InsertResult, error)) int {
+	if !a.decodeBody(w, r, batch) {
+		a.countRejected(r, kind, telemetry.RejectInvalid, 1)
+		return http.StatusBadRequest
 	}
 
-	res, err := a.opts.Store.InsertMetrics(r.Context(), &batch)
+	_, span := a.opts.Tracer.Start(r.Context(), "validate batch")
+	n, host, err := validate()
+	telemetry.EndSpan(span, err)
+	if status, ok := a.checkBatch(w, r, host, err); !ok {
+		reason := telemetry.RejectInvalid
+		if status == http.StatusRequestEntityTooLarge {
+			reason = telemetry.RejectTooLarge
+		}
+		a.countRejected(r, kind, reason, n)
+		return status
+	}
+
+	res, err := store()
 	if err != nil {
-		a.WriteStorageError(w, r, err)
+		a.countRejected(r, kind, telemetry.RejectStorageUnavailable, n)
+		return a.WriteStorageError(w, r, err)
+	}
+	if res.Duplicate {
+		a.countRejected(r, kind, telemetry.RejectDuplicate, n)
+	} else if kind == telemetry.BatchLogs {
+		a.opts.Metrics.AddLogsIngested(r.Context(), res.Inserted)
+	} else {
+		a.opts.Metrics.AddPointsIngested(r.Context(), res.Inserted)
+	}
+	WriteJSON(w, http.StatusAccepted, ingestResponse{Ingested: res.Inserted, Duplicate: res.Duplicate})
+	return http.StatusAccepted
+}
+
+func (a *API) countRejected(r *http.Request, kind telemetry.BatchKind, reason telemetry.RejectReason, n int) {
+	if kind == telemetry.BatchLogs {
+		a.opts.Metrics.AddLogsRejected(r.Context(), reason, max(n, 1))
 		return
 	}
-
-	interval := time.Duration(batch.IntervalSeconds * float64(time.Second))
-	a.Heartbeat(batch.Host, interval)
-	WriteJSON(w, http.StatusAccepted, ingestResponse{Ingested: res.Inserted, Duplicate: res.Duplicate})
+	a.opts.Metrics.AddPointsRejected(r.Context(), reason, max(n, 1))
 }
 
 // Heartbeat records that host sent an accepted batch.
@@ -49,13 +92,9 @@ func (a *API) limits() model.Limits {
 	return model.Limits{Now: a.opts.Now(), MaxAge: a.opts.MetricsRetention}
 }
 
-// DecodeBody reads a JSON request body into v, answering 413 when it is
+// decodeBody reads a JSON request body into v, answering 413 when it is
 // over the size limit and 400 when it is not valid JSON. It reports whether
 // decoding succeeded.
-func (a *API) DecodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
-	return a.decodeBody(w, r, v)
-}
-
 func (a *API) decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 	body := http.MaxBytesReader(w, r.Body, a.opts.MaxBodyBytes)
 	dec := json.NewDecoder(body)
@@ -90,21 +129,17 @@ func (a *API) decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 	return false
 }
 
-// CheckBatch answers the validation result of a batch: 413 for too many
+// checkBatch answers the validation result of a batch: 413 for too many
 // items, 400 for any other invalid field, 403 when the token is bound to
 // another host. It reports whether the batch may be stored.
-func (a *API) CheckBatch(w http.ResponseWriter, r *http.Request, host string, err error) bool {
-	return a.checkBatch(w, r, host, err)
-}
-
-func (a *API) checkBatch(w http.ResponseWriter, r *http.Request, host string, err error) bool {
+func (a *API) checkBatch(w http.ResponseWriter, r *http.Request, host string, err error) (int, bool) {
 	if err != nil {
 		status := http.StatusBadRequest
 		if errors.Is(err, model.ErrTooLarge) {
 			status = http.StatusRequestEntityTooLarge
 		}
 		writeError(w, status, err.Error())
-		return false
+		return status, false
 	}
 
 	if a.opts.RequireHostMatch {
@@ -112,8 +147,8 @@ func (a *API) checkBatch(w http.ResponseWriter, r *http.Request, host string, er
 		if c == nil || c.Subject != host {
 			writeError(w, http.StatusForbidden,
 				fmt.Sprintf("host: %q does not match the token subject: mint the agent token for this host", host))
-			return false
+			return http.StatusForbidden, false
 		}
 	}
-	return true
+	return http.StatusOK, true
 }

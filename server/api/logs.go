@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kamerrezz/theminidog/internal/telemetry"
 	"github.com/kamerrezz/theminidog/model"
 	"github.com/kamerrezz/theminidog/server/storage"
 )
@@ -21,22 +22,16 @@ const (
 )
 
 func (a *API) ingestLogs(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
 	var batch model.LogBatch
-	if !a.decodeBody(w, r, &batch) {
-		return
-	}
 	lim := model.Limits{Now: a.opts.Now(), MaxAge: a.opts.LogsRetention}
-	if !a.checkBatch(w, r, batch.Host, batch.Validate(lim)) {
-		return
+	status := a.ingest(w, r, telemetry.BatchLogs, &batch,
+		func() (int, string, error) { return len(batch.Entries), batch.Host, batch.Validate(lim) },
+		func() (storage.InsertResult, error) { return a.opts.Store.InsertLogs(r.Context(), &batch) })
+	if status == http.StatusAccepted {
+		a.Heartbeat(batch.Host, 0)
 	}
-
-	res, err := a.opts.Store.InsertLogs(r.Context(), &batch)
-	if err != nil {
-		a.WriteStorageError(w, r, err)
-		return
-	}
-	a.Heartbeat(batch.Host, 0)
-	WriteJSON(w, http.StatusAccepted, ingestResponse{Ingested: res.Inserted, Duplicate: res.Duplicate})
+	a.opts.Metrics.RecordIngestDuration(r.Context(), telemetry.BatchLogs, time.Since(start))
 }
 
 type logsResponse struct {

@@ -46,7 +46,7 @@ func Start(tb testing.TB, edit func(*config.Config)) *Instance {
 }
 
 // StartConfig runs a server with cfg as given.
-func StartConfig(tb testing.TB, cfg config.Config) *Instance {
+func StartConfig(tb testing.TB, cfg config.Config, opts ...server.Option) *Instance {
 	tb.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if os.Getenv("MINIOBSERV_TEST_LOG") != "" {
@@ -55,7 +55,7 @@ func StartConfig(tb testing.TB, cfg config.Config) *Instance {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	srv, err := server.New(ctx, cfg, log)
+	srv, err := server.New(ctx, cfg, log, opts...)
 	if err != nil {
 		tb.Fatalf("start server: %v", err)
 	}
