@@ -23,14 +23,14 @@ import (
 
 // Server is a configured, migrated server ready to serve.
 type Server struct {
-	cfg   config.Config
-	log   *slog.Logger
-	store *storage.Store
+	cfg     config.Config
+	log     *slog.Logger
+	store   *storage.Store
 	tel     *telemetry.Telemetry
 	metrics *telemetry.ServerMetrics
-	guard *auth.Guard
-	api   *api.API
-	http  *http.Server
+	guard   *auth.Guard
+	api     *api.API
+	http    *http.Server
 
 	jobs sync.WaitGroup
 }
