@@ -2,11 +2,15 @@ module github.com/kamerrezz/theminidog
 
 go 1.26.8
 
-require github.com/jackc/pgx/v5 v5.13.0
+require (
+	github.com/fsnotify/fsnotify v1.10.1
+	github.com/jackc/pgx/v5 v5.13.0
+)
 
 require (
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
 	github.com/stretchr/testify v1.12.1 // indirect
+	golang.org/x/sys v0.13.0 // indirect
 	golang.org/x/text v0.42.0 // indirect
 )
