@@ -1,11 +1,9 @@
-// Package notifiers is the registry that notification channels join from
-// their init functions, keyed by type ("webhook", "slack", ...). The server
-// builds the notifiers listed in ALERT_NOTIFICATIONS through it.
 package notifiers
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -59,7 +57,8 @@ func Types() []string {
 }
 
 // Build parses a JSON array of notifier configs and constructs each entry.
-// Errors name the entry by index and type.
+// An error names the entry by its index and type, then the field, as in
+// "notifier 1 (slack): url: missing: ...".
 func Build(configJSON string) ([]Notifier, error) {
 	if strings.TrimSpace(configJSON) == "" {
 		return nil, nil
@@ -72,33 +71,62 @@ func Build(configJSON string) ([]Notifier, error) {
 
 	out := make([]Notifier, 0, len(entries))
 	for i, raw := range entries {
-		n, err := buildOne(raw)
+		n, typ, err := buildOne(raw)
+		if err != nil && typ != "" {
+			return nil, fmt.Errorf("notifier %d (%s): %w", i, typ, err)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("[%d]: %w", i, err)
+			return nil, fmt.Errorf("notifier %d: %w", i, err)
 		}
 		out = append(out, n)
 	}
 	return out, nil
 }
 
-func buildOne(raw json.RawMessage) (Notifier, error) {
-	var head struct {
-		Type string `json:"type"`
-	}
-	if err := json.Unmarshal(raw, &head); err != nil {
-		return nil, fmt.Errorf("not a JSON object: %w", err)
+// buildOne looks up the factory for the entry's type and runs it. It returns
+// the type only once the type is known to be registered, so that Build never
+// echoes an arbitrary string as a type name.
+func buildOne(raw json.RawMessage) (Notifier, string, error) {
+	typ, err := entryType(raw)
+	if err != nil {
+		return nil, "", err
 	}
 
 	mu.Lock()
-	f, ok := factories[head.Type]
+	f, ok := factories[typ]
 	mu.Unlock()
 	if !ok {
-		return nil, fmt.Errorf("type: unknown notifier type %q: use one of %s", head.Type, strings.Join(Types(), ", "))
+		return nil, "", &FieldError{Field: "type", Msg: fmt.Sprintf("unknown notifier type %q: use one of %s", typ, strings.Join(Types(), ", "))}
 	}
 
 	n, err := f(raw)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", head.Type, err)
+		return nil, typ, err
 	}
-	return n, nil
+	if n == nil {
+		return nil, typ, fmt.Errorf("the factory returned no notifier and no error: report this as a bug in the %s notifier package", typ)
+	}
+	return n, typ, nil
+}
+
+// entryType reads the "type" member of one config entry.
+func entryType(raw json.RawMessage) (string, error) {
+	var head map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &head); err != nil || head == nil {
+		return "", errors.New(`not a JSON object: write each notifier as {"type": ..., ...}`)
+	}
+
+	rawType, ok := head["type"]
+	if !ok {
+		return "", &FieldError{Field: "type", Msg: "missing: set it to one of " + strings.Join(Types(), ", ")}
+	}
+
+	var typ string
+	if err := json.Unmarshal(rawType, &typ); err != nil {
+		return "", &FieldError{Field: "type", Msg: "invalid value: expected a string, one of " + strings.Join(Types(), ", ")}
+	}
+	if typ == "" {
+		return "", &FieldError{Field: "type", Msg: "empty: set it to one of " + strings.Join(Types(), ", ")}
+	}
+	return typ, nil
 }
