@@ -5,14 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/kamerrezz/theminidog/agent/config"
 	"github.com/kamerrezz/theminidog/agent/queue"
 	"github.com/kamerrezz/theminidog/agent/sender"
 	"github.com/kamerrezz/theminidog/collectors"
+	"github.com/kamerrezz/theminidog/internal/telemetry"
 	"github.com/kamerrezz/theminidog/model"
 )
 
@@ -49,12 +53,16 @@ type Agent struct {
 	metricPipe  *pipeline[model.MetricBatch]
 	logPipe     *pipeline[model.LogBatch]
 
+	tracer  trace.Tracer
+	metrics *telemetry.AgentMetrics
+
 	metricBatchesQueued atomic.Uint64
 	logBatchesQueued    atomic.Uint64
 	running             atomic.Bool
 }
 
 type options struct {
+	tel           *telemetry.Telemetry
 	logger        *slog.Logger
 	logSource     LogSource
 	senderOptions []sender.Option
@@ -69,6 +77,17 @@ type Option func(*options)
 // WithLogger sets the agent's logger. Default: slog.Default().
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) { o.logger = l }
+}
+
+// WithTelemetry traces collection ticks and sends, propagates the trace
+// context to the server, and records the agent's metrics through tel.
+func WithTelemetry(tel *telemetry.Telemetry) Option {
+	return func(o *options) {
+		o.tel = tel
+		o.senderOptions = append(o.senderOptions, sender.WithTransportWrapper(func(rt http.RoundTripper) http.RoundTripper {
+			return tel.HTTPTransport(rt)
+		}))
+	}
 }
 
 // WithLogSource ships the entries of src as log batches. Without it the
@@ -112,7 +131,11 @@ func New(cfg config.Config, opts ...Option) (*Agent, error) {
 		return nil, fmt.Errorf("new agent: collect interval %s is not positive", cfg.CollectInterval)
 	}
 
-	a := &Agent{cfg: cfg, log: o.logger, now: time.Now, logSource: o.logSource}
+	a := &Agent{cfg: cfg, log: o.logger, now: time.Now, logSource: o.logSource, tracer: o.tel.Tracer()}
+	var err error
+	if a.metrics, err = telemetry.NewAgentMetrics(o.tel.Meter()); err != nil {
+		return nil, fmt.Errorf("new agent: %w", err)
+	}
 
 	built, err := collectors.Build(cfg.Collectors, collectors.Config{
 		RootPath:   cfg.HostRoot,
@@ -131,6 +154,9 @@ func New(cfg config.Config, opts ...Option) (*Agent, error) {
 		return nil, err
 	}
 	a.buildPipelines(o)
+	if err := a.observeQueues(); err != nil {
+		return nil, fmt.Errorf("new agent: %w", err)
+	}
 	return a, nil
 }
 
@@ -160,20 +186,22 @@ func (a *Agent) buildPipelines(o options) {
 	metricDrops := &dropReporter{log: a.log, kind: "metrics", now: a.now}
 	a.metricQueue = queue.NewMemory(a.cfg.QueueSize, queue.WithOnDrop(func(b model.MetricBatch) {
 		metricDrops.drop(len(b.Metrics))
+		a.metrics.AddBatchesDropped(context.Background(), telemetry.BatchMetrics, telemetry.DropQueueFull, 1)
 	}))
 	logDrops := &dropReporter{log: a.log, kind: "logs", now: a.now}
 	a.logQueue = queue.NewMemory(a.cfg.LogQueueSize, queue.WithOnDrop(func(b model.LogBatch) {
 		logDrops.drop(len(b.Entries))
+		a.metrics.AddBatchesDropped(context.Background(), telemetry.BatchLogs, telemetry.DropQueueFull, 1)
 	}))
 
 	a.batcher = newLogBatcher(a.cfg.AgentHost, o.logEntries, o.logBytes, o.logWait, a.now, a.pushLogs)
 
 	a.metricPipe = &pipeline[model.MetricBatch]{
-		kind: "metrics", queue: a.metricQueue, send: a.sender.SendMetrics, log: a.log, retryWait: a.cfg.RetryWaitMax,
+		kind: telemetry.BatchMetrics, queue: a.metricQueue, tracer: a.tracer, metrics: a.metrics, send: a.sender.SendMetrics, log: a.log, retryWait: a.cfg.RetryWaitMax,
 		describe: func(b model.MetricBatch) (string, int) { return b.BatchID, len(b.Metrics) },
 	}
 	a.logPipe = &pipeline[model.LogBatch]{
-		kind: "logs", queue: a.logQueue, send: a.sender.SendLogs, log: a.log, retryWait: a.cfg.RetryWaitMax,
+		kind: telemetry.BatchLogs, queue: a.logQueue, tracer: a.tracer, metrics: a.metrics, send: a.sender.SendLogs, log: a.log, retryWait: a.cfg.RetryWaitMax,
 		describe: func(b model.LogBatch) (string, int) { return b.BatchID, len(b.Entries) },
 	}
 }
@@ -181,7 +209,17 @@ func (a *Agent) buildPipelines(o options) {
 func (a *Agent) pushLogs(b model.LogBatch) {
 	if a.logQueue.Push(b) {
 		a.logBatchesQueued.Add(1)
+		a.metrics.AddBatchesQueued(context.Background(), telemetry.BatchLogs, 1)
 	}
+}
+
+// observeQueues reports both queue lengths as gauges.
+func (a *Agent) observeQueues() error {
+	if _, err := a.metrics.ObserveQueueLength(telemetry.BatchMetrics, a.metricQueue.Len); err != nil {
+		return err
+	}
+	_, err := a.metrics.ObserveQueueLength(telemetry.BatchLogs, a.logQueue.Len)
+	return err
 }
 
 // Run collects and sends until ctx ends, then flushes the queues within

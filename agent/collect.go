@@ -9,8 +9,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/kamerrezz/theminidog/collectors"
+	"github.com/kamerrezz/theminidog/internal/telemetry"
 	"github.com/kamerrezz/theminidog/model"
 )
 
@@ -58,7 +61,10 @@ func (a *Agent) collectTimeout() time.Duration {
 // collectors may yield no points, and an empty tick queues nothing.
 func (a *Agent) tick(ctx context.Context) {
 	now := a.now().UTC()
-	points := a.collect(ctx, now)
+	spanCtx, span := a.tracer.Start(ctx, "collect")
+	points := a.collect(spanCtx, now)
+	span.SetAttributes(attribute.Int("miniobserv.points", len(points)))
+	span.End()
 	if len(points) == 0 {
 		return
 	}
@@ -73,6 +79,7 @@ func (a *Agent) tick(ctx context.Context) {
 		}
 		if a.metricQueue.Push(batch) {
 			a.metricBatchesQueued.Add(1)
+			a.metrics.AddBatchesQueued(ctx, telemetry.BatchMetrics, 1)
 		}
 	}
 }
@@ -116,9 +123,13 @@ func (a *Agent) startCollector(ctx context.Context, r *collectorRunner) chan col
 	out := make(chan collectResult, 1)
 	go func() {
 		defer r.busy.Store(false)
+		ctx, span := a.tracer.Start(ctx, "collect "+r.name, trace.WithAttributes(attribute.String("miniobserv.collector", r.name)))
 		start := time.Now()
 		metrics, err := r.collector.Collect(ctx)
-		out <- collectResult{metrics: metrics, err: err, duration: time.Since(start)}
+		d := time.Since(start)
+		telemetry.EndSpan(span, err)
+		a.metrics.RecordCollectDuration(ctx, r.name, d)
+		out <- collectResult{metrics: metrics, err: err, duration: d}
 	}()
 	return out
 }

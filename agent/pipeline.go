@@ -7,14 +7,20 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/kamerrezz/theminidog/agent/queue"
 	"github.com/kamerrezz/theminidog/agent/sender"
+	"github.com/kamerrezz/theminidog/internal/telemetry"
 )
 
 // pipeline moves the batches of one queue to the server, one at a time
 // and oldest first.
 type pipeline[B any] struct {
-	kind     string
+	kind     telemetry.BatchKind
+	tracer   trace.Tracer
+	metrics  *telemetry.AgentMetrics
 	queue    queue.Queue[B]
 	send     func(context.Context, B) error
 	describe func(B) (batchID string, items int)
@@ -50,8 +56,9 @@ func (p *pipeline[B]) run(ctx context.Context) {
 // only error is ctx's, when ctx ends first.
 func (p *pipeline[B]) deliver(ctx context.Context, b B) error {
 	for round := 1; ; round++ {
-		err := p.send(ctx, b)
+		err := p.sendTraced(ctx, b, round)
 		if err == nil {
+			p.metrics.AddBatchesSent(ctx, p.kind, 1)
 			return nil
 		}
 		if ctx.Err() != nil {
@@ -62,12 +69,15 @@ func (p *pipeline[B]) deliver(ctx context.Context, b B) error {
 		var drop *sender.DropError
 		if errors.As(err, &drop) {
 			// The sender has logged each rejected part.
+			p.metrics.AddBatchesDropped(ctx, p.kind, telemetry.DropRejected, 1)
 			return nil
 		}
 		if !sender.Retryable(err) {
 			p.log.Error("batch dropped", "kind", p.kind, "batch_id", id, "items", items, "error", err)
+			p.metrics.AddBatchesDropped(ctx, p.kind, telemetry.DropRejected, 1)
 			return nil
 		}
+		p.metrics.AddBatchesRetried(ctx, p.kind, 1)
 
 		p.log.Warn("send failed, will retry", "kind", p.kind, "batch_id", id, "items", items,
 			"round", round, "retry_in", p.retryWait, "error", err)
@@ -75,6 +85,20 @@ func (p *pipeline[B]) deliver(ctx context.Context, b B) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// sendTraced sends b inside a span, so the HTTP client spans of the send
+// and the server's request span join one trace.
+func (p *pipeline[B]) sendTraced(ctx context.Context, b B, round int) error {
+	id, items := p.describe(b)
+	ctx, span := p.tracer.Start(ctx, "send "+string(p.kind)+" batch", trace.WithAttributes(
+		attribute.String("miniobserv.batch_id", id),
+		attribute.Int("miniobserv.batch.items", items),
+		attribute.Int("miniobserv.send.round", round),
+	))
+	err := p.send(ctx, b)
+	telemetry.EndSpan(span, err)
+	return err
 }
 
 // drain delivers the interrupted batch and then the queue, which must be closed,
@@ -118,6 +142,7 @@ func (p *pipeline[B]) countUnsent(pending *B) {
 
 	if batches > 0 {
 		p.unsent.Add(uint64(batches))
+		p.metrics.AddBatchesDropped(context.Background(), p.kind, telemetry.DropShutdown, batches)
 		p.log.Error("batches dropped at shutdown", "kind", p.kind, "batches", batches, "items", items,
 			"reason", "shutdown timeout reached before the server accepted them")
 	}

@@ -23,22 +23,16 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime"
-	"runtime/debug"
 	"syscall"
 
 	"github.com/kamerrezz/theminidog/agent"
 	"github.com/kamerrezz/theminidog/agent/config"
+	"github.com/kamerrezz/theminidog/agent/tailer"
+	"github.com/kamerrezz/theminidog/internal/buildinfo"
+	"github.com/kamerrezz/theminidog/internal/telemetry"
 
 	// Every built-in collector registers itself from this package.
 	_ "github.com/kamerrezz/theminidog/collectors/all"
-)
-
-// Set at build time with
-// -ldflags "-X main.version=v1.2.3 -X main.commit=$(git rev-parse --short HEAD)".
-var (
-	version = "dev"
-	commit  = ""
 )
 
 func main() {
@@ -71,8 +65,24 @@ func run(args []string, stdout, stderr io.Writer, lookupEnv func(string) (string
 		stop()
 	}()
 
-	opts := []agent.Option{agent.WithLogger(logger)}
-	if src := newLogSource(cfg, logger); src != nil {
+	tel, err := telemetry.Setup(ctx, telemetry.Options{ServiceName: "miniobserv-agent", Version: buildinfo.Version, Host: cfg.AgentHost, Logger: logger})
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", config.ProgramName, err)
+		return 2
+	}
+	defer func() {
+		if err := tel.Shutdown(context.Background()); err != nil {
+			logger.Warn("telemetry shutdown failed", "error", err)
+		}
+	}()
+
+	opts := []agent.Option{agent.WithLogger(logger), agent.WithTelemetry(tel)}
+	src, err := newLogSource(cfg, logger)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", config.ProgramName, err)
+		return 2
+	}
+	if src != nil {
 		opts = append(opts, agent.WithLogSource(src))
 	}
 	a, err := agent.New(cfg, opts...)
@@ -87,16 +97,23 @@ func run(args []string, stdout, stderr io.Writer, lookupEnv func(string) (string
 	return 0
 }
 
-// newLogSource returns the source of log entries for LOG_PATHS, or nil
-// when there is none.
-//
-// TODO: return the agent/tailer log source built from cfg.LogPaths,
-// cfg.LogStateFile and cfg.LogFromStart once that package is merged.
-func newLogSource(cfg config.Config, logger *slog.Logger) agent.LogSource {
-	if len(cfg.LogPaths) > 0 {
-		logger.Warn("LOG_PATHS is set, but this build has no log tailer: log files are not shipped", "log_paths", cfg.LogPaths)
+// newLogSource returns the tailer of LOG_PATHS, or nil when no paths are
+// set.
+func newLogSource(cfg config.Config, logger *slog.Logger) (agent.LogSource, error) {
+	if len(cfg.LogPaths) == 0 {
+		return nil, nil
 	}
-	return nil
+	t, err := tailer.New(tailer.Config{
+		Paths:     cfg.LogPaths,
+		StatePath: cfg.LogStateFile,
+		FromStart: cfg.LogFromStart,
+		Host:      cfg.AgentHost,
+		Logger:    logger.With("component", "tailer"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("LOG_PATHS: %w", err)
+	}
+	return t, nil
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
@@ -108,22 +125,5 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 }
 
 func printVersion(w io.Writer) {
-	rev := commit
-	if rev == "" {
-		rev = vcsRevision()
-	}
-	fmt.Fprintf(w, "%s %s (commit %s, %s, %s/%s)\n", config.ProgramName, version, rev, runtime.Version(), runtime.GOOS, runtime.GOARCH)
-}
-
-// vcsRevision returns the commit that go build recorded, for binaries
-// built without -ldflags.
-func vcsRevision() string {
-	if info, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range info.Settings {
-			if s.Key == "vcs.revision" {
-				return s.Value
-			}
-		}
-	}
-	return "unknown"
+	fmt.Fprintln(w, buildinfo.String(config.ProgramName))
 }

@@ -24,7 +24,7 @@ func TestMain(m *testing.M) {
 		agentBinary += ".exe"
 	}
 	build := exec.Command("go", "build", "-o", agentBinary,
-		"-ldflags", "-X main.version=v9.9.9-test -X main.commit=abc1234", ".")
+		"-ldflags", "-X github.com/kamerrezz/theminidog/internal/buildinfo.Version=v9.9.9-test -X github.com/kamerrezz/theminidog/internal/buildinfo.Commit=abc1234", ".")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
 		panic("build agent: " + err.Error())
