@@ -186,6 +186,10 @@ func chownTree(dir, name string) error {
 // /usr/lib/postgresql (Debian keeps server binaries off PATH).
 func findBinDir() (string, error) {
 	if p, err := exec.LookPath("initdb"); err == nil {
+		// Resolve links so the other server binaries are found beside it.
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			p = real
+		}
 		return filepath.Dir(p), nil
 	}
 	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
