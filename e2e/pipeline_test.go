@@ -18,7 +18,9 @@ type queryAnswer struct {
 }
 
 type seriesAnswer struct {
-	Series []map[string]string `json:"series"`
+	Series []struct {
+		Labels map[string]string `json:"labels"`
+	} `json:"series"`
 }
 
 // TestAgentToServerPipeline runs both binaries against a real database
@@ -62,7 +64,7 @@ func TestAgentToServerPipeline(t *testing.T) {
 		if len(s.Series) == 0 {
 			return false
 		}
-		mount = url.Values{"label.mount": {s.Series[0]["mount"]}}
+		mount = url.Values{"label.mount": {s.Series[0].Labels["mount"]}}
 		return true
 	})
 

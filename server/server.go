@@ -96,6 +96,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		Metrics:          metrics,
 	})
 	s.mountLogin()
+	s.mountDashboard()
 
 	s.http = &http.Server{
 		Addr:              cfg.ListenAddr,

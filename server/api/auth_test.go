@@ -148,7 +148,25 @@ func TestDashboardSignIn(t *testing.T) {
 		t.Fatalf("cookie HttpOnly=%v SameSite=%v, want HttpOnly and Strict", session.HttpOnly, session.SameSite)
 	}
 
-	req, _ := http.NewRequest("GET", srv.URL+"/api/v1/series?host=h&name=mem.used_pct", nil)
+	resp, err = client.Get(srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login" {
+		t.Fatalf("dashboard without a session: %d to %q, want 303 to /login", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	req, _ := http.NewRequest("GET", srv.URL+"/", nil)
+	req.AddCookie(session)
+	if resp, err = client.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("dashboard with a session: %d %s, want 200 HTML", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+
+	req, _ = http.NewRequest("GET", srv.URL+"/api/v1/series?host=h&name=mem.used_pct", nil)
 	req.AddCookie(session)
 	resp, err = client.Do(req)
 	if err != nil {
@@ -173,7 +191,12 @@ func TestDashboardSignIn(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != 401 {
-		t.Fatalf("second use of the sign-in link: %d, want 401", resp.StatusCode)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login#invalid" {
+		t.Fatalf("second use of the sign-in link: %d to %q, want 303 to /login#invalid", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	for _, c := range resp.Cookies() {
+		if c.Name == auth.CookieName && c.Value != "" {
+			t.Fatalf("second use of the sign-in link set a session cookie")
+		}
 	}
 }

@@ -183,5 +183,12 @@ func (a *API) listSeries(w http.ResponseWriter, r *http.Request) {
 		a.WriteStorageError(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"host": host, "name": name, "series": sets})
+	type series struct {
+		Labels map[string]string `json:"labels"`
+	}
+	out := make([]series, len(sets))
+	for i, labels := range sets {
+		out[i] = series{Labels: labels}
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"host": host, "name": name, "series": out})
 }
