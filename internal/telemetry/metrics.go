@@ -54,7 +54,7 @@ type DropReason string
 
 // Drop reasons. Any other value is recorded as "other".
 const (
-	DropQueueFull DropReason = "queue_full" // evicted to make room in a full queue
+	DropQueueFull DropReason = "queue_full" // not queued because the queue was full
 	DropRejected  DropReason = "rejected"   // the server responded with a 4xx status that a retry cannot fix
 	DropExpired   DropReason = "expired"    // retried past its maximum age
 	DropShutdown  DropReason = "shutdown"   // still queued when the agent stopped
