@@ -12,11 +12,30 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kamerrezz/theminidog/server/alerting"
 	"github.com/kamerrezz/theminidog/server/api"
 	"github.com/kamerrezz/theminidog/server/auth"
 	"github.com/kamerrezz/theminidog/server/config"
+	"github.com/kamerrezz/theminidog/server/liveness"
 	"github.com/kamerrezz/theminidog/server/storage"
 )
+
+// outboxSize is how many notification events may wait for delivery before
+// new ones are dropped.
+const outboxSize = 1024
+
+// Option adjusts how New builds the server.
+type Option func(*options)
+
+type options struct {
+	sender alerting.Sender
+}
+
+// WithSender delivers alert and host events to sender (the notifier
+// dispatcher). Without it, events are only logged.
+func WithSender(sender alerting.Sender) Option {
+	return func(o *options) { o.sender = sender }
+}
 
 // Server is a configured, migrated server ready to serve.
 type Server struct {
@@ -27,12 +46,26 @@ type Server struct {
 	api   *api.API
 	http  *http.Server
 
+	outbox  *alerting.Outbox
+	tracker *liveness.Tracker
+	alerts  *alerting.Evaluator
+
 	jobs sync.WaitGroup
 }
 
 // New opens the database, applies pending migrations and builds the HTTP
-// handlers. It fails on a dirty schema or an unreachable database.
-func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, error) {
+// handlers, host liveness and alerting. It fails on an invalid alert rule,
+// a dirty schema or an unreachable database.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Option) (*Server, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	rules, err := alerting.LoadRules(cfg.AlertRules, cfg.AlertRulesFile)
+	if err != nil {
+		return nil, err
+	}
+
 	store, err := storage.Open(ctx, storage.Options{URL: cfg.DatabaseURL, Mode: storage.Mode(cfg.StorageMode), Logger: log})
 	if err != nil {
 		return nil, err
@@ -43,6 +76,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	}
 
 	s := &Server{cfg: cfg, log: log, store: store}
+	if err := s.buildAlerting(ctx, rules, o.sender); err != nil {
+		store.Close()
+		return nil, err
+	}
 	s.guard = auth.NewGuard(cfg.AgentToken, cfg.PublicRead, cfg.TLSCertFile != "")
 	s.api = api.New(api.Options{
 		Store:            store,
@@ -51,8 +88,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		MaxBodyBytes:     cfg.MaxBodyBytes,
 		MetricsRetention: cfg.MetricsRetention,
 		RequireHostMatch: cfg.RequireHostMatch,
+		Heartbeat:        s.tracker,
 	})
 	s.mountLogin()
+	s.tracker.Routes(s.api)
+	s.alerts.Routes(s.api)
 
 	s.http = &http.Server{
 		Addr:              cfg.ListenAddr,
@@ -64,6 +104,40 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	return s, nil
+}
+
+// buildAlerting sets up the event outbox, the host liveness tracker (seeded
+// from the hosts table) and the rule evaluator (resuming stored firing
+// alerts).
+func (s *Server) buildAlerting(ctx context.Context, rules []alerting.Rule, sender alerting.Sender) error {
+	s.outbox = alerting.NewOutbox(sender, s.log, outboxSize)
+
+	var err error
+	s.tracker, err = liveness.New(ctx, liveness.Options{
+		StaleAfter: s.cfg.HostStaleAfter,
+		DownAfter:  s.cfg.HostDownAfter,
+		Store:      s.store,
+		Sender:     s.outbox,
+		Logger:     s.log,
+	})
+	if err != nil {
+		return err
+	}
+
+	s.alerts, err = alerting.New(ctx, alerting.Options{
+		Rules:    rules,
+		Interval: s.cfg.AlertEvalEvery,
+		Store:    s.store,
+		Hosts:    s.tracker,
+		Sender:   s.outbox,
+		Logger:   s.log,
+	})
+	if err != nil {
+		return err
+	}
+	s.log.Info("alerting configured", "rules", len(rules), "notifier", sender != nil,
+		"eval_interval", s.cfg.AlertEvalEvery.String())
+	return nil
 }
 
 func migrateUp(cfg config.Config, log *slog.Logger) error {
@@ -83,6 +157,13 @@ func migrateUp(cfg config.Config, log *slog.Logger) error {
 
 // Store returns the server's storage.
 func (s *Server) Store() *storage.Store { return s.store }
+
+// Liveness returns the host liveness tracker, for parts that list hosts or
+// skip retired ones (the dashboard, the Prometheus endpoint).
+func (s *Server) Liveness() *liveness.Tracker { return s.tracker }
+
+// Alerting returns the rule evaluator, for parts that list alerts.
+func (s *Server) Alerting() *alerting.Evaluator { return s.alerts }
 
 // Handler returns the server's root HTTP handler, for tests.
 func (s *Server) Handler() http.Handler { return s.http.Handler }
@@ -135,6 +216,21 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 	return s.Serve(ctx, l)
 }
 
+// goJob runs fn as a tracked job; fn returns when ctx is done.
+func (s *Server) goJob(ctx context.Context, fn func(context.Context)) {
+	s.jobs.Add(1)
+	go func() {
+		defer s.jobs.Done()
+		fn(ctx)
+	}()
+}
+
+// livenessPeriod is how often host liveness is checked: a quarter of
+// HOST_STALE_AFTER, at most one second.
+func livenessPeriod(staleAfter time.Duration) time.Duration {
+	return min(staleAfter/4, time.Second)
+}
+
 // every runs fn each period until ctx is done, as a tracked job.
 func (s *Server) every(ctx context.Context, period time.Duration, fn func(context.Context)) {
 	s.jobs.Add(1)
@@ -154,6 +250,12 @@ func (s *Server) every(ctx context.Context, period time.Duration, fn func(contex
 }
 
 func (s *Server) startJobs(ctx context.Context) {
+	s.goJob(ctx, s.outbox.Run)
+	s.goJob(ctx, func(ctx context.Context) { s.tracker.Run(ctx, livenessPeriod(s.cfg.HostStaleAfter)) })
+	if len(s.alerts.Rules()) > 0 {
+		s.goJob(ctx, s.alerts.Run)
+	}
+
 	s.every(ctx, time.Hour, func(ctx context.Context) {
 		n, err := s.store.PurgeBatchIDs(ctx)
 		if err != nil {
