@@ -17,9 +17,7 @@ import (
 // its CPU time per tick, its resident memory, and the share of one core it
 // uses. b.N is ignored: each run lasts 15 ticks.
 func BenchmarkAgentTick(b *testing.B) {
-	t := &testing.T{}
-	_ = t
-	_, agentBin := binariesB(b)
+	_, agentBin := binaries(b)
 	var batches atomic.Int64
 	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
@@ -30,14 +28,14 @@ func BenchmarkAgentTick(b *testing.B) {
 	defer sink.Close()
 
 	const ticks = 15
-	cmd := startB(b, agentBin, []string{"SERVER_URL=" + sink.URL, "AGENT_TOKEN=" + secret, "COLLECT_INTERVAL=1s",
+	p := start(b, agentBin, []string{"SERVER_URL=" + sink.URL, "AGENT_TOKEN=" + secret, "COLLECT_INTERVAL=1s",
 		"LOG_STATE_FILE=" + b.TempDir() + "/state.json"})
 	start := time.Now()
-	cpuStart := cpuTime(b, cmd.Process.Pid)
+	cpuStart := cpuTime(b, p.cmd.Process.Pid)
 	time.Sleep(ticks * time.Second)
-	cpu := cpuTime(b, cmd.Process.Pid) - cpuStart
+	cpu := cpuTime(b, p.cmd.Process.Pid) - cpuStart
 	wall := time.Since(start)
-	rss := rssBytes(b, cmd.Process.Pid)
+	rss := rssBytes(b, p.cmd.Process.Pid)
 
 	if batches.Load() < ticks/2 {
 		b.Fatalf("sink received %d batches in %d ticks", batches.Load(), ticks)

@@ -28,7 +28,7 @@ var (
 )
 
 // binaries builds miniobserv-server and miniobserv-agent once per test run.
-func binaries(t *testing.T) (server, agent string) {
+func binaries(t testing.TB) (server, agent string) {
 	t.Helper()
 	buildOnce.Do(func() {
 		binDir, buildErr = os.MkdirTemp("", "miniobserv-e2e-bin-")
@@ -57,7 +57,7 @@ type process struct {
 }
 
 // start runs bin with env and stops it with SIGTERM when the test ends.
-func start(t *testing.T, bin string, env []string, args ...string) *process {
+func start(t testing.TB, bin string, env []string, args ...string) *process {
 	t.Helper()
 	p := &process{cmd: exec.Command(bin, args...), output: &bytes.Buffer{}, done: make(chan error, 1)}
 	p.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
@@ -78,7 +78,7 @@ func start(t *testing.T, bin string, env []string, args ...string) *process {
 }
 
 // stop sends SIGTERM and waits up to timeout, then kills the process.
-func (p *process) stop(t *testing.T, timeout time.Duration) error {
+func (p *process) stop(t testing.TB, timeout time.Duration) error {
 	if p.cmd.ProcessState != nil {
 		return nil
 	}

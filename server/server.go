@@ -15,11 +15,32 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"github.com/kamerrezz/theminidog/internal/telemetry"
+	_ "github.com/kamerrezz/theminidog/notifiers/all" // every built-in notifier type
+	"github.com/kamerrezz/theminidog/server/alerting"
 	"github.com/kamerrezz/theminidog/server/api"
 	"github.com/kamerrezz/theminidog/server/auth"
 	"github.com/kamerrezz/theminidog/server/config"
+	"github.com/kamerrezz/theminidog/server/liveness"
 	"github.com/kamerrezz/theminidog/server/storage"
 )
+
+// outboxSize is how many notification events may wait for delivery before
+// new ones are dropped.
+const outboxSize = 1024
+
+// Option adjusts how New builds the server.
+type Option func(*options)
+
+type options struct {
+	sender alerting.Sender
+	tel    *telemetry.Telemetry
+}
+
+// WithSender delivers alert and host events to sender (the notifier
+// dispatcher). Without it, events are only logged.
+func WithSender(sender alerting.Sender) Option {
+	return func(o *options) { o.sender = sender }
+}
 
 // Server is a configured, migrated server ready to serve.
 type Server struct {
@@ -32,14 +53,12 @@ type Server struct {
 	api     *api.API
 	http    *http.Server
 
+	sender  alerting.Sender
+	outbox  *alerting.Outbox
+	tracker *liveness.Tracker
+	alerts  *alerting.Evaluator
+
 	jobs sync.WaitGroup
-}
-
-// Option adjusts a server built by New.
-type Option func(*options)
-
-type options struct {
-	tel *telemetry.Telemetry
 }
 
 // WithTelemetry makes the server trace requests and storage calls and
@@ -49,15 +68,25 @@ func WithTelemetry(tel *telemetry.Telemetry) Option {
 }
 
 // New opens the database, applies pending migrations and builds the HTTP
-// handlers. It fails on a dirty schema or an unreachable database.
+// handlers, host liveness and alerting. It fails on an invalid alert rule
+// or notifier, a dirty schema or an unreachable database.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Option) (*Server, error) {
 	var o options
 	for _, opt := range opts {
 		opt(&o)
 	}
+	rules, err := alerting.LoadRules(cfg.AlertRules, cfg.AlertRulesFile)
+	if err != nil {
+		return nil, err
+	}
 	metrics, err := telemetry.NewServerMetrics(o.tel.Meter())
 	if err != nil {
 		return nil, fmt.Errorf("create server metrics: %w", err)
+	}
+	if o.sender == nil {
+		if o.sender, err = newDispatcher(cfg, log, metrics); err != nil {
+			return nil, err
+		}
 	}
 
 	store, err := storage.Open(ctx, storage.Options{URL: cfg.DatabaseURL, Mode: storage.Mode(cfg.StorageMode), Logger: log, Tracer: o.tel.PgxTracer()})
@@ -83,6 +112,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	}
 
 	s := &Server{cfg: cfg, log: log, store: store, tel: o.tel, metrics: metrics}
+	if err := s.buildAlerting(ctx, rules, o.sender); err != nil {
+		store.Close()
+		return nil, err
+	}
 	s.guard = auth.NewGuard(cfg.AgentToken, cfg.PublicRead, cfg.TLSCertFile != "")
 	s.api = api.New(api.Options{
 		Store:            store,
@@ -92,11 +125,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		MetricsRetention: cfg.MetricsRetention,
 		LogsRetention:    cfg.LogsRetention,
 		RequireHostMatch: cfg.RequireHostMatch,
+		Heartbeat:        s.tracker,
 		Tracer:           o.tel.Tracer(),
 		Metrics:          metrics,
 	})
 	s.mountLogin()
 	s.mountDashboard()
+	s.tracker.Routes(s.api)
+	s.alerts.Routes(s.api)
 
 	s.http = &http.Server{
 		Addr:              cfg.ListenAddr,
@@ -113,6 +149,41 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 // notProbe keeps health probes out of traces and request metrics.
 func notProbe(r *http.Request) bool {
 	return r.URL.Path != "/healthz" && r.URL.Path != "/readyz"
+}
+
+// buildAlerting sets up the event outbox, the host liveness tracker (seeded
+// from the hosts table) and the rule evaluator (resuming stored firing
+// alerts).
+func (s *Server) buildAlerting(ctx context.Context, rules []alerting.Rule, sender alerting.Sender) error {
+	s.sender = sender
+	s.outbox = alerting.NewOutbox(sender, s.log, outboxSize)
+
+	var err error
+	s.tracker, err = liveness.New(ctx, liveness.Options{
+		StaleAfter: s.cfg.HostStaleAfter,
+		DownAfter:  s.cfg.HostDownAfter,
+		Store:      s.store,
+		Sender:     s.outbox,
+		Logger:     s.log,
+	})
+	if err != nil {
+		return err
+	}
+
+	s.alerts, err = alerting.New(ctx, alerting.Options{
+		Rules:    rules,
+		Interval: s.cfg.AlertEvalEvery,
+		Store:    s.store,
+		Hosts:    s.tracker,
+		Sender:   s.outbox,
+		Logger:   s.log,
+	})
+	if err != nil {
+		return err
+	}
+	s.log.Info("alerting configured", "rules", len(rules), "notifier", sender != nil,
+		"eval_interval", s.cfg.AlertEvalEvery.String())
+	return nil
 }
 
 func migrateUp(cfg config.Config, log *slog.Logger) error {
@@ -132,6 +203,13 @@ func migrateUp(cfg config.Config, log *slog.Logger) error {
 
 // Store returns the server's storage.
 func (s *Server) Store() *storage.Store { return s.store }
+
+// Liveness returns the host liveness tracker, for parts that list hosts or
+// skip retired ones (the dashboard, the Prometheus endpoint).
+func (s *Server) Liveness() *liveness.Tracker { return s.tracker }
+
+// Alerting returns the rule evaluator, for parts that list alerts.
+func (s *Server) Alerting() *alerting.Evaluator { return s.alerts }
 
 // Handler returns the server's root HTTP handler, for tests.
 func (s *Server) Handler() http.Handler { return s.http.Handler }
@@ -166,6 +244,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	err := s.http.Shutdown(shutdownCtx)
 	stopJobs()
 	s.jobs.Wait()
+	s.closeSender()
 	s.store.Close()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)
@@ -182,6 +261,21 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 		return fmt.Errorf("listen on LISTEN_ADDR %s: %w", s.cfg.ListenAddr, err)
 	}
 	return s.Serve(ctx, l)
+}
+
+// goJob runs fn as a tracked job; fn returns when ctx is done.
+func (s *Server) goJob(ctx context.Context, fn func(context.Context)) {
+	s.jobs.Add(1)
+	go func() {
+		defer s.jobs.Done()
+		fn(ctx)
+	}()
+}
+
+// livenessPeriod is how often host liveness is checked: a quarter of
+// HOST_STALE_AFTER, at most one second.
+func livenessPeriod(staleAfter time.Duration) time.Duration {
+	return min(staleAfter/4, time.Second)
 }
 
 // every runs fn each period until ctx is done, as a tracked job.
@@ -230,14 +324,18 @@ func (s *Server) pruneExpired(ctx context.Context) {
 }
 
 func (s *Server) startJobs(ctx context.Context) {
-	s.jobs.Add(1)
-	go func() {
-		defer s.jobs.Done()
+	s.goJob(ctx, func(ctx context.Context) {
 		s.refreshRollup(ctx)
 		s.pruneExpired(ctx)
-	}()
+	})
 	s.every(ctx, rollupEvery, s.refreshRollup)
 	s.every(ctx, time.Hour, s.pruneExpired)
+	s.goJob(ctx, s.outbox.Run)
+	s.goJob(ctx, func(ctx context.Context) { s.tracker.Run(ctx, livenessPeriod(s.cfg.HostStaleAfter)) })
+	if len(s.alerts.Rules()) > 0 {
+		s.goJob(ctx, s.alerts.Run)
+	}
+
 	s.every(ctx, time.Hour, func(ctx context.Context) {
 		n, err := s.store.PurgeBatchIDs(ctx)
 		if err != nil {

@@ -1,5 +1,5 @@
 // Command miniobserv-server runs the MiniObserv server and its maintenance
-// subcommands: serve (the default), migrate, token and version.
+// subcommands: serve (the default), migrate, token, hosts and version.
 package main
 
 import (
@@ -32,6 +32,8 @@ Commands:
                           manage the database schema (needs DATABASE_URL)
   token [--scope S] [--ttl D] [--sub NAME]
                           mint a JWT signed with AGENT_TOKEN, for curl and scrapers
+  hosts retire NAME       retire a host: it leaves the host list and raises no
+                          alerts until it reports again (needs DATABASE_URL)
   version                 print the version
 
 Run "miniobserv-server serve -h" to list every setting.
@@ -55,6 +57,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = migrate(args, stdout)
 	case "token":
 		err = token(args, stdout)
+	case "hosts":
+		err = hosts(args, stdout)
 	case "version":
 		fmt.Fprintln(stdout, buildinfo.String("miniobserv-server"))
 	case "help", "-h", "--help":
@@ -182,5 +186,38 @@ func token(args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(stdout, tok)
+	return nil
+}
+
+// hosts runs `hosts retire NAME`. It writes the retirement to the database;
+// a running server reads it back within a minute.
+func hosts(args []string, stdout io.Writer) error {
+	if len(args) != 2 || args[0] != "retire" {
+		return errors.New("usage: miniobserv-server hosts retire NAME")
+	}
+	name := args[1]
+	dbURL := os.Getenv("DATABASE_URL")
+	if dbURL == "" {
+		return errors.New("DATABASE_URL: missing: set the PostgreSQL URL of the server's database")
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// Plain mode: retiring a host touches one ordinary table, so there is no
+	// need to look for or create the timescaledb extension.
+	store, err := storage.Open(ctx, storage.Options{URL: dbURL, Mode: storage.ModePostgres, Logger: slog.Default()})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	at, err := store.RetireHost(ctx, name)
+	if errors.Is(err, storage.ErrHostNotFound) {
+		return fmt.Errorf("host %q: not found or already retired: GET /api/v1/hosts lists the active hosts", name)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "host %s retired at %s; a running server applies it within a minute\n", name, at.Format(time.RFC3339))
 	return nil
 }
