@@ -33,7 +33,8 @@ CREATE TRIGGER fail_on_label BEFORE INSERT ON metrics FOR EACH ROW EXECUTE FUNCT
 
 // TestFailedBatchesReleaseConnections is the pgx "conn busy" failure
 // (https://github.com/jackc/pgx/issues/1656): batches that fail in the
-// database must give their pool connection back.
+// database must give their pool connection back. It needs a pool of two
+// real sessions, so it runs on PostgreSQL only.
 func TestFailedBatchesReleaseConnections(t *testing.T) {
 	for _, copyInsert := range []bool{true, false} {
 		name := "unnest"
@@ -117,8 +118,9 @@ func assertRowCount(t *testing.T, url string, want int) {
 // TestDirtyMigrationStopsStartup covers a migration whose second statement
 // fails: the first must be rolled back, the schema left dirty, start-up
 // refused with the recovery steps, and recovery must work.
-func TestDirtyMigrationStopsStartup(t *testing.T) {
-	url := pgtest.NewDatabase(t)
+func TestDirtyMigrationStopsStartup(t *testing.T) { onEngines(t, testDirtyMigration) }
+
+func testDirtyMigration(t *testing.T, _ engine, url string) {
 	dir := copyMigrations(t)
 	version := countUpMigrations(t) + 1
 	bad := filepath.Join(dir, migrationFile(version, "x.up.sql"))

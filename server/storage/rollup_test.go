@@ -40,9 +40,10 @@ func rollupFixture(t *testing.T, st *storage.Store) (start, end time.Time) {
 // TestRollupMatchesRaw compares every aggregate at 1h and 1d buckets read
 // through the rollup with the same query over raw rows, for ranges that
 // start and end mid-hour.
-func TestRollupMatchesRaw(t *testing.T) {
-	url := pgtest.NewDatabase(t)
-	st := openStore(t, url)
+func TestRollupMatchesRaw(t *testing.T) { onEngines(t, testRollupMatchesRaw) }
+
+func testRollupMatchesRaw(t *testing.T, e engine, url string) {
+	st := openEngineStore(t, e, url)
 	start, end := rollupFixture(t, st)
 	if n := queryInt(t, url, "SELECT count(*)::int FROM metrics_1h"); n != 2*3*24 {
 		t.Fatalf("rollup rows = %d, want one per mount and hour: %d", n, 2*3*24)
@@ -107,8 +108,11 @@ func compareRollup(t *testing.T, st *storage.Store, name string, q storage.Query
 }
 
 func TestRollupPicksUpLatePointsWithinLookback(t *testing.T) {
-	url := pgtest.NewDatabase(t)
-	st := openStore(t, url)
+	onEngines(t, testRollupPicksUpLatePoints)
+}
+
+func testRollupPicksUpLatePoints(t *testing.T, e engine, url string) {
+	st := openEngineStore(t, e, url)
 	_, end := rollupFixture(t, st)
 
 	// A late point in the last complete hour, then another refresh.
@@ -120,9 +124,11 @@ func TestRollupPicksUpLatePointsWithinLookback(t *testing.T) {
 	compareRollup(t, st, "after late point", storage.Query{Host: "h", Name: model.DiskUsedPct, From: end.Add(-24 * time.Hour), To: end, Bucket: "1h", Agg: "max"})
 }
 
+// TestPruneExpiredInBatches covers plain mode, where the server applies
+// retention itself; TimescaleDB drops chunks through its policies instead.
 func TestPruneExpiredInBatches(t *testing.T) {
 	url := pgtest.NewDatabase(t)
-	st := openStore(t, url)
+	st := openEngineStore(t, engines[0], url)
 	now := time.Now().UTC()
 
 	// 25 000 expired rows (more than two delete batches) and 10 recent ones.

@@ -2,7 +2,6 @@ package storage_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -10,11 +9,51 @@ import (
 	"time"
 
 	"github.com/kamerrezz/theminidog/internal/pgtest"
+	"github.com/kamerrezz/theminidog/internal/tsdbtest"
 	"github.com/kamerrezz/theminidog/model"
 	"github.com/kamerrezz/theminidog/server/storage"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// engine is a database server the storage suite runs against.
+type engine struct {
+	name string
+	// timescale marks the TimescaleDB engine, which has no COPY FROM STDIN
+	// and one session shared by every connection.
+	timescale bool
+	newDB     func(testing.TB) string
+}
+
+// engines are real PostgreSQL, started by pgtest, and TimescaleDB 2.23 in
+// its WASM build, started by tsdbtest. Every storage test runs on both
+// unless it needs two real sessions.
+var engines = []engine{
+	{name: "postgres", newDB: pgtest.NewDatabase},
+	{name: "timescaledb", timescale: true, newDB: func(tb testing.TB) string { return tsdbtest.Start(tb) }},
+}
+
+// onEngines runs fn as one subtest per engine, with a fresh database.
+func onEngines(t *testing.T, fn func(t *testing.T, e engine, url string)) {
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) { fn(t, e, e.newDB(t)) })
+	}
+}
+
+// openEngineStore is openStore with the insert path the engine supports.
+func openEngineStore(t *testing.T, e engine, url string) *storage.Store {
+	t.Helper()
+	st := openStore(t, url)
+	want := storage.ModePostgres
+	if e.timescale {
+		st.SetCopyInsert(false)
+		want = storage.ModeTimescaleDB
+	}
+	if st.Mode() != want {
+		t.Fatalf("storage mode on %s = %s, want %s", e.name, st.Mode(), want)
+	}
+	return st
+}
 
 // openStore migrates a fresh database and opens a store on it.
 func openStore(t *testing.T, url string) *storage.Store {
@@ -61,10 +100,10 @@ func insert(t *testing.T, st *storage.Store, id string, points []model.Metric) s
 }
 
 func TestInsertAndBucketedQuery(t *testing.T) {
-	for _, copyInsert := range []bool{true, false} {
-		t.Run(fmt.Sprintf("copy=%v", copyInsert), func(t *testing.T) {
-			st := openStore(t, pgtest.NewDatabase(t))
-			st.SetCopyInsert(copyInsert)
+	for _, c := range insertPaths() {
+		t.Run(c.name, func(t *testing.T) {
+			st := openStore(t, c.engine.newDB(t))
+			st.SetCopyInsert(c.copy)
 
 			start := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 			points := series("h1", model.MemUsedPct, nil, start, 10*time.Second, 18, 1) // 3 minutes
@@ -86,10 +125,10 @@ func TestInsertAndBucketedQuery(t *testing.T) {
 }
 
 func TestDuplicateBatchStoredOnce(t *testing.T) {
-	for _, copyInsert := range []bool{true, false} {
-		t.Run(fmt.Sprintf("copy=%v", copyInsert), func(t *testing.T) {
-			st := openStore(t, pgtest.NewDatabase(t))
-			st.SetCopyInsert(copyInsert)
+	for _, c := range insertPaths() {
+		t.Run(c.name, func(t *testing.T) {
+			st := openStore(t, c.engine.newDB(t))
+			st.SetCopyInsert(c.copy)
 			start := time.Now().UTC().Add(-time.Minute).Truncate(time.Second)
 			points := series("h1", model.MemUsedPct, nil, start, time.Second, 5, 2)
 
@@ -115,8 +154,10 @@ func TestDuplicateBatchStoredOnce(t *testing.T) {
 	}
 }
 
-func TestHostLevelDefaults(t *testing.T) {
-	st := openStore(t, pgtest.NewDatabase(t))
+func TestHostLevelDefaults(t *testing.T) { onEngines(t, testHostLevelDefaults) }
+
+func testHostLevelDefaults(t *testing.T, e engine, url string) {
+	st := openEngineStore(t, e, url)
 	start := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	ctx := context.Background()
 
@@ -176,8 +217,10 @@ func TestHostLevelDefaults(t *testing.T) {
 	}
 }
 
-func TestDiskQueryWithoutRootMount(t *testing.T) {
-	st := openStore(t, pgtest.NewDatabase(t))
+func TestDiskQueryWithoutRootMount(t *testing.T) { onEngines(t, testDiskQueryWithoutRootMount) }
+
+func testDiskQueryWithoutRootMount(t *testing.T, e engine, url string) {
+	st := openEngineStore(t, e, url)
 	start := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	insert(t, st, "", series("h", model.DiskUsedPct, map[string]string{"mount": "/data"}, start, time.Second, 3, 1))
 
@@ -192,13 +235,14 @@ func TestDiskQueryWithoutRootMount(t *testing.T) {
 // TestBucketsIgnoreTimeZones checks that bucket starts are UTC-aligned when
 // both the database session and the Go process use a zone with a
 // half-hour offset.
-func TestBucketsIgnoreTimeZones(t *testing.T) {
+func TestBucketsIgnoreTimeZones(t *testing.T) { onEngines(t, testBucketsIgnoreTimeZones) }
+
+func testBucketsIgnoreTimeZones(t *testing.T, e engine, url string) {
 	oldLocal := time.Local
 	time.Local = time.FixedZone("IST", 5*3600+1800)
 	t.Cleanup(func() { time.Local = oldLocal })
 
-	url := pgtest.NewDatabase(t) + "&timezone=Asia/Kolkata"
-	st := openStore(t, url)
+	st := openEngineStore(t, e, url+"&timezone=Asia/Kolkata")
 
 	start := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	points := series("h", model.MemUsedPct, nil, start, 30*time.Minute, 96, 0.5) // two days
@@ -212,6 +256,22 @@ func TestBucketsIgnoreTimeZones(t *testing.T) {
 			t.Fatalf("query %s: %v", bucket, err)
 		}
 		assertPoints(t, got, expectedBuckets(points, storage.BucketDurations[bucket], sum))
+	}
+}
+
+type insertPath struct {
+	name   string
+	engine engine
+	copy   bool
+}
+
+// insertPaths lists both insert paths on PostgreSQL and the INSERT path,
+// the only one it supports, on the TimescaleDB engine.
+func insertPaths() []insertPath {
+	return []insertPath{
+		{"postgres/copy", engines[0], true},
+		{"postgres/unnest", engines[0], false},
+		{"timescaledb/unnest", engines[1], false},
 	}
 }
 
