@@ -7,7 +7,7 @@ out=${BENCH_OUT:-bench.out}
 : > "$out"
 
 run() { # package, benchmark regexp, benchtime
-  go test -run '^$' -bench "$2" -benchtime "${3:-3s}" -count 1 "$1" | tee -a "$out" | grep -E '^Benchmark' || true
+  go test -run '^$' -bench "$2" -benchtime "${3:-3s}" -count 1 "$1" 2>/dev/null | tee -a "$out" | grep -E '^(pkg:|Benchmark)' || true
 }
 
 metric() { # benchmark name (exact, without -N suffix), unit
@@ -22,7 +22,13 @@ run ./server/api 'BenchmarkIngestHTTP|BenchmarkCopyBaseline'
 ingest=$(metric BenchmarkIngestHTTP rows/s)
 copy=$(metric BenchmarkCopyBaseline rows/s)
 
-echo "== insert design: COPY in a transaction vs one INSERT ... unnest statement, one writer"
+echo "== ingest with telemetry off, exporting to a local receiver, and pointed at a collector that never answers"
+run ./server/api 'BenchmarkIngestTelemetry' 2s
+tel_off=$(metric BenchmarkIngestTelemetry/off rows/s)
+tel_rcv=$(metric BenchmarkIngestTelemetry/receiver rows/s)
+tel_hole=$(metric BenchmarkIngestTelemetry/blackhole rows/s)
+
+echo "== insert design: COPY in a transaction vs one INSERT ... unnest statement, 4 writers per core"
 run ./server/storage 'BenchmarkRawCopyFrom|BenchmarkInsertMetrics'
 
 echo "== 30-day query at 1h buckets: raw rows vs hourly rollup"
@@ -30,7 +36,10 @@ run ./server/storage 'BenchmarkQuery30Days' 2s
 raw=$(metric BenchmarkQuery30Days/raw ns/op)
 rollup=$(metric BenchmarkQuery30Days/rollup ns/op)
 
-for extra in ./collectors/... ./agent/... ./internal/telemetry/... ./agent/tailer/...; do
+echo "== agent binary: CPU time and memory per tick, all collectors, 1s interval, 15 ticks"
+run ./e2e 'BenchmarkAgentTick' 1x
+
+for extra in ./collectors/... ./agent/... ./internal/telemetry/...; do
   if go list "$extra" >/dev/null 2>&1 && grep -rqs '^func Benchmark' $(go list -f '{{.Dir}}' "$extra"); then
     echo "== $extra"
     run "$extra" . 2s
@@ -40,5 +49,6 @@ done
 echo
 echo "summary"
 echo "  ingest end to end: $ingest rows/s; raw COPY: $copy rows/s; ratio $(ratio "$ingest" "$copy") (target >= 0.50)"
+echo "  ingest with telemetry exporting: $(ratio "$tel_rcv" "$tel_off") of telemetry off; collector never answering: $(ratio "$tel_hole" "$tel_off")"
 echo "  30-day 1h query: raw $raw ns, rollup $rollup ns; rollup is $(ratio "$raw" "$rollup")x faster"
 echo "raw results: $out"

@@ -12,7 +12,12 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kamerrezz/theminidog/internal/otlptest"
+	"github.com/kamerrezz/theminidog/internal/pgtest"
+	"github.com/kamerrezz/theminidog/internal/telemetry"
 	"github.com/kamerrezz/theminidog/model"
+	"github.com/kamerrezz/theminidog/server"
+	"github.com/kamerrezz/theminidog/server/config"
 	"github.com/kamerrezz/theminidog/server/servertest"
 )
 
@@ -21,9 +26,13 @@ import (
 // concurrent clients (4 per core).
 func BenchmarkIngestHTTP(b *testing.B) {
 	srv := servertest.Start(b, nil)
-	tok := servertest.AgentToken(b)
-	start := time.Now().UTC().Add(-time.Minute)
+	postBatches(b, srv.URL, servertest.AgentToken(b))
+}
 
+// postBatches posts b.N batches of 1000 points from 4 clients per core
+// and reports rows per second.
+func postBatches(b *testing.B, base, tok string) {
+	start := time.Now().UTC().Add(-time.Minute)
 	batch := model.MetricBatch{Host: "bench", Metrics: make([]model.Metric, 1000)}
 	for i := range batch.Metrics {
 		batch.Metrics[i] = model.Metric{Time: start.Add(time.Duration(i) * time.Millisecond), Name: model.CPUUsagePct,
@@ -39,7 +48,7 @@ func BenchmarkIngestHTTP(b *testing.B) {
 		for pb.Next() {
 			local.BatchID = "bench-" + strconv.FormatInt(seq.Add(1), 10)
 			body, _ := json.Marshal(local)
-			req, _ := http.NewRequest("POST", srv.URL+"/api/v1/metrics", bytes.NewReader(body))
+			req, _ := http.NewRequest("POST", base+"/api/v1/metrics", bytes.NewReader(body))
 			req.Header.Set("Authorization", "Bearer "+tok)
 			resp, err := client.Do(req)
 			if err != nil {
@@ -53,6 +62,7 @@ func BenchmarkIngestHTTP(b *testing.B) {
 			}
 		}
 	})
+	b.StopTimer()
 	b.ReportMetric(float64(b.N*len(batch.Metrics))/b.Elapsed().Seconds(), "rows/s")
 }
 
@@ -83,4 +93,37 @@ func BenchmarkCopyBaseline(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N*len(rows))/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkIngestTelemetry measures end-to-end ingest with telemetry off,
+// exporting to a local OTLP receiver, and pointed at a collector that
+// accepts connections and never answers. The last case shows whether a
+// hung collector slows ingest.
+func BenchmarkIngestTelemetry(b *testing.B) {
+	modes := []struct {
+		name     string
+		endpoint func(testing.TB) string
+	}{
+		{"off", func(testing.TB) string { return "" }},
+		{"receiver", func(tb testing.TB) string { return otlptest.New(tb).URL() }},
+		{"blackhole", otlptest.NewBlackHole},
+	}
+	for _, mode := range modes {
+		b.Run(mode.name, func(b *testing.B) {
+			b.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", mode.endpoint(b))
+			tel, err := telemetry.Setup(context.Background(), telemetry.Options{ServiceName: "miniobserv-server"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			// Shutdown waits up to its deadline for a collector that never
+			// answers, so it runs after the timed part.
+			b.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
+
+			cfg := config.Default()
+			cfg.DatabaseURL = pgtest.NewDatabase(b)
+			cfg.AgentToken = servertest.Secret
+			srv := servertest.StartConfig(b, cfg, server.WithTelemetry(tel))
+			postBatches(b, srv.URL, servertest.AgentToken(b))
+		})
+	}
 }

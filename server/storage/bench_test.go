@@ -3,6 +3,7 @@ package storage_test
 import (
 	"context"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -53,7 +54,7 @@ func BenchmarkRawCopyFrom(b *testing.B) {
 }
 
 // BenchmarkInsertMetrics compares the store's two insert paths on the same
-// batches, each with a batch id as agents send them.
+// batches, each with a batch id as agents send them, from 4 writers per core.
 func BenchmarkInsertMetrics(b *testing.B) {
 	for _, mode := range []struct {
 		name string
@@ -68,17 +69,20 @@ func BenchmarkInsertMetrics(b *testing.B) {
 			}
 			defer st.Close()
 			st.SetCopyInsert(mode.copy)
-			batch := &model.MetricBatch{Host: "bench", Metrics: benchPoints("bench", time.Now().UTC())}
+			points := benchPoints("bench", time.Now().UTC())
+			var seq atomic.Int64
 
+			b.SetParallelism(4)
 			b.ResetTimer()
-			i := 0
-			for b.Loop() {
-				i++
-				batch.BatchID = "b-" + strconv.Itoa(i)
-				if _, err := st.InsertMetrics(context.Background(), batch); err != nil {
-					b.Fatal(err)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					batch := &model.MetricBatch{Host: "bench", BatchID: "b-" + strconv.FormatInt(seq.Add(1), 10), Metrics: points}
+					if _, err := st.InsertMetrics(context.Background(), batch); err != nil {
+						b.Error(err)
+						return
+					}
 				}
-			}
+			})
 			b.ReportMetric(float64(b.N*benchBatch)/b.Elapsed().Seconds(), "rows/s")
 		})
 	}
