@@ -177,6 +177,8 @@ func (s *Server) buildAlerting(ctx context.Context, rules []alerting.Rule, sende
 		Hosts:    s.tracker,
 		Sender:   s.outbox,
 		Logger:   s.log,
+		Tracer:   s.tel.Tracer(),
+		Metrics:  s.metrics,
 	})
 	if err != nil {
 		return err

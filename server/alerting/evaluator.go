@@ -8,6 +8,11 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/kamerrezz/theminidog/internal/telemetry"
 	"github.com/kamerrezz/theminidog/server/storage"
 )
 
@@ -48,6 +53,10 @@ type Options struct {
 	Concurrency int
 	// Now is the clock; it defaults to time.Now.
 	Now func() time.Time
+	// Tracer traces each evaluation and rule; nil means no spans.
+	Tracer trace.Tracer
+	// Metrics records each evaluation's duration; nil records nothing.
+	Metrics *telemetry.ServerMetrics
 }
 
 // Evaluator runs alert rules against the newest stored values and tracks
@@ -157,7 +166,14 @@ func (e *Evaluator) Run(ctx context.Context) {
 // Evaluate runs every rule once as of now, at most Concurrency rules at a
 // time, and sends the resulting events. A rule whose query fails keeps its
 // alerts as they were; the error names the rule.
-func (e *Evaluator) Evaluate(ctx context.Context, now time.Time) error {
+func (e *Evaluator) Evaluate(ctx context.Context, now time.Time) (err error) {
+	start := time.Now()
+	ctx, span := e.tracer().Start(ctx, "evaluate alert rules", trace.WithAttributes(attribute.Int("miniobserv.rules", len(e.rules))))
+	defer func() {
+		telemetry.EndSpan(span, err)
+		e.opts.Metrics.RecordAlertEvaluation(ctx, time.Since(start))
+	}()
+
 	sem := make(chan struct{}, e.opts.Concurrency)
 	var (
 		wg   sync.WaitGroup
@@ -180,7 +196,17 @@ func (e *Evaluator) Evaluate(ctx context.Context, now time.Time) error {
 	return errors.Join(errs...)
 }
 
-func (e *Evaluator) evaluateRule(ctx context.Context, rs *ruleState, now time.Time) error {
+func (e *Evaluator) tracer() trace.Tracer {
+	if e.opts.Tracer == nil {
+		return noop.NewTracerProvider().Tracer("")
+	}
+	return e.opts.Tracer
+}
+
+func (e *Evaluator) evaluateRule(ctx context.Context, rs *ruleState, now time.Time) (err error) {
+	ctx, span := e.tracer().Start(ctx, "evaluate rule", trace.WithAttributes(attribute.String("miniobserv.rule_id", rs.rule.ID)))
+	defer func() { telemetry.EndSpan(span, err) }()
+
 	q := storage.LatestQuery{Name: rs.rule.Name, Labels: rs.rule.Labels, Since: now.Add(-e.window())}
 	if rs.rule.Host != AllHosts {
 		q.Host = rs.rule.Host
