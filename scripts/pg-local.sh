@@ -7,8 +7,9 @@ set -euo pipefail
 dir=$(realpath -m "${1:?usage: pg-local.sh DATA_DIR}")
 mkdir -p "$dir"
 
-# Debian keeps the server binaries off PATH.
-bin=$(dirname "$(command -v initdb 2>/dev/null || ls -d /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1)")
+# Debian keeps the server binaries off PATH. An initdb on PATH may be a
+# symlink into that directory, and psql sits next to its target.
+bin=$(dirname "$(realpath "$(command -v initdb 2>/dev/null || ls -d /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1)")")
 if [ ! -x "$bin/initdb" ]; then
   echo "PostgreSQL server binaries not found: install them (Debian/Ubuntu: apt-get install postgresql) or set DATABASE_URL" >&2
   exit 1
