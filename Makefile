@@ -31,6 +31,12 @@ vet:
 bench: build
 	scripts/bench.sh
 
+## e2e-jaeger: one ingest trace, agent → server → PostgreSQL, checked in a real
+## Jaeger. Not part of test: the first run builds Jaeger (minutes, about 2 GB).
+.PHONY: e2e-jaeger
+e2e-jaeger:
+	scripts/e2e-jaeger.sh
+
 ## cross: the agent for Linux, macOS and Windows.
 cross:
 	GOOS=linux GOARCH=amd64 $(GO) build -o /dev/null ./cmd/miniobserv-agent
