@@ -6,6 +6,10 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/kamerrezz/theminidog/internal/telemetry"
 	"github.com/kamerrezz/theminidog/notifiers"
 	"github.com/kamerrezz/theminidog/server/alerting"
@@ -19,7 +23,7 @@ const notifierCloseTimeout = notifiers.DefaultTimeout
 // newDispatcher builds the notifiers listed in ALERT_NOTIFICATIONS, or
 // returns nil when none are configured. Sent and failed deliveries are
 // counted by notifier type.
-func newDispatcher(cfg config.Config, log *slog.Logger, metrics *telemetry.ServerMetrics) (alerting.Sender, error) {
+func newDispatcher(cfg config.Config, log *slog.Logger, tel *telemetry.Telemetry, metrics *telemetry.ServerMetrics) (alerting.Sender, error) {
 	list, err := notifiers.Build(cfg.Notifications)
 	if err != nil {
 		return nil, fmt.Errorf("ALERT_NOTIFICATIONS: %w", err)
@@ -28,20 +32,40 @@ func newDispatcher(cfg config.Config, log *slog.Logger, metrics *telemetry.Serve
 		return nil, nil
 	}
 
+	tracer := tel.Tracer()
 	d, err := notifiers.NewDispatcher(list, log, notifiers.WithResultHook(func(ctx context.Context, r notifiers.Result) {
-		switch {
-		case r.Skipped:
-		case r.Err != nil:
-			metrics.AddNotificationFailed(ctx, r.Type)
-		default:
-			metrics.AddNotificationSent(ctx, r.Type)
+		if r.Skipped {
+			return
 		}
+		traceSend(ctx, tracer, r)
+		if r.Err != nil {
+			metrics.AddNotificationFailed(ctx, r.Type)
+			return
+		}
+		metrics.AddNotificationSent(ctx, r.Type)
 	}))
 	if err != nil {
 		return nil, fmt.Errorf("ALERT_NOTIFICATIONS: %w", err)
 	}
 	log.Info("notifiers configured", "count", len(list), "types", notifiers.Types())
 	return d, nil
+}
+
+// traceSend records a finished delivery as a span that covers its attempts.
+// The dispatcher reports a delivery once it has ended, so the span is
+// written with its measured start and end times.
+func traceSend(ctx context.Context, tracer trace.Tracer, r notifiers.Result) {
+	end := time.Now()
+	_, span := tracer.Start(ctx, "notify "+r.Type, trace.WithTimestamp(end.Add(-r.Duration)), trace.WithAttributes(
+		attribute.String("miniobserv.notifier.type", r.Type),
+		attribute.String("miniobserv.event", r.Event.Event),
+		attribute.Int("miniobserv.notifier.attempts", r.Attempts),
+	))
+	if r.Err != nil {
+		span.RecordError(r.Err)
+		span.SetStatus(codes.Error, r.Err.Error())
+	}
+	span.End(trace.WithTimestamp(end))
 }
 
 // closeSender waits for notifications in flight when the sender is the

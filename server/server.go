@@ -84,7 +84,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		return nil, fmt.Errorf("create server metrics: %w", err)
 	}
 	if o.sender == nil {
-		if o.sender, err = newDispatcher(cfg, log, metrics); err != nil {
+		if o.sender, err = newDispatcher(cfg, log, o.tel, metrics); err != nil {
 			return nil, err
 		}
 	}
