@@ -101,6 +101,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		store.Close()
 		return nil, err
 	}
+	if err := store.MatchSchema(ctx, storage.Mode(cfg.StorageMode)); err != nil {
+		store.Close()
+		return nil, err
+	}
 
 	if err := store.ApplyPolicies(ctx, retention(cfg)); err != nil {
 		store.Close()

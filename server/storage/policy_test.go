@@ -92,3 +92,40 @@ func runJob(t *testing.T, url, proc string) {
 		t.Fatalf("run %s job: %v", proc, err)
 	}
 }
+
+// TestPlainSchemaOnTimescaleFallsBack migrates a database in plain mode,
+// then opens it where TimescaleDB is available, as after installing the
+// extension on a running deployment: the store must keep plain mode, or
+// refuse when TimescaleDB is required.
+func TestPlainSchemaOnTimescaleFallsBack(t *testing.T) {
+	url := engines[1].newDB(t)
+	ctx := context.Background()
+
+	plain, err := storage.Open(ctx, storage.Options{URL: url, Mode: storage.ModePostgres, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain.Close()
+	exec(t, url, `CREATE TABLE metrics (time TIMESTAMPTZ NOT NULL, host TEXT NOT NULL, name TEXT NOT NULL, value DOUBLE PRECISION NOT NULL, labels JSONB NOT NULL DEFAULT '{}')`)
+
+	st, err := storage.Open(ctx, storage.Options{URL: url, Mode: storage.ModeAuto, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if st.Mode() != storage.ModeTimescaleDB {
+		t.Fatalf("mode before the schema check = %s, want timescaledb", st.Mode())
+	}
+	if err := st.MatchSchema(ctx, storage.ModeAuto); err != nil || st.Mode() != storage.ModePostgres {
+		t.Fatalf("auto on a plain schema: err %v, mode %s; want plain mode", err, st.Mode())
+	}
+
+	strict, err := storage.Open(ctx, storage.Options{URL: url, Mode: storage.ModeTimescaleDB, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer strict.Close()
+	if err := strict.MatchSchema(ctx, storage.ModeTimescaleDB); err == nil {
+		t.Fatal("timescaledb mode on a plain schema: no error")
+	}
+}

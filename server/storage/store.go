@@ -170,3 +170,31 @@ func deadline(ctx context.Context, d time.Duration) (context.Context, context.Ca
 	}
 	return context.WithTimeout(ctx, d)
 }
+
+// MatchSchema checks, after migrations, that the schema fits the resolved
+// mode. A database first migrated without TimescaleDB keeps ordinary
+// tables even once the extension is installed; such a store runs in plain
+// mode with a warning, or fails when TimescaleDB was required.
+func (s *Store) MatchSchema(ctx context.Context, want Mode) error {
+	if s.mode != ModeTimescaleDB {
+		return nil
+	}
+
+	var hypertable bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM timescaledb_information.hypertables
+WHERE hypertable_schema = current_schema() AND hypertable_name = 'metrics')`).Scan(&hypertable)
+	if err != nil {
+		return fmt.Errorf("check for the metrics hypertable: %w", classify(err))
+	}
+	if hypertable {
+		return nil
+	}
+
+	const msg = "metrics is an ordinary table because the schema was created without TimescaleDB"
+	if want == ModeTimescaleDB {
+		return errors.New("STORAGE_MODE=timescaledb: " + msg + ": convert it with create_hypertable(..., migrate_data => true) or use STORAGE_MODE=postgres")
+	}
+	s.log.Warn(msg+": using plain postgresql mode", "storage_mode", ModePostgres)
+	s.mode = ModePostgres
+	return nil
+}
