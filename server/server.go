@@ -15,6 +15,7 @@ import (
 	"github.com/kamerrezz/theminidog/server/api"
 	"github.com/kamerrezz/theminidog/server/auth"
 	"github.com/kamerrezz/theminidog/server/config"
+	"github.com/kamerrezz/theminidog/server/promexport"
 	"github.com/kamerrezz/theminidog/server/storage"
 )
 
@@ -54,6 +55,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		RequireHostMatch: cfg.RequireHostMatch,
 	})
 	s.mountLogin()
+	promexport.Mount(s.api, store, log)
 
 	s.http = &http.Server{
 		Addr:              cfg.ListenAddr,
