@@ -8,9 +8,10 @@
 // label and its stored labels (core, mount, iface). Samples have no
 // timestamps: Prometheus stamps them with the scrape time, so a series is
 // never marked stale while the server keeps exporting it. A host that
-// stopped reporting therefore keeps its last values until retention
-// deletes them; miniobserv_last_sample_timestamp_seconds tells how old they
-// are.
+// stopped reporting keeps its last values until retention deletes them,
+// and miniobserv_last_sample_timestamp_seconds gives the time of each
+// host's newest point, so that queries can tell current values from old
+// ones.
 //
 // Every scrape runs one storage query (storage.Store.LatestValues); the
 // rows are encoded by the Prometheus client library (client_golang's

@@ -18,7 +18,7 @@ import (
 // SeriesWindow caps how far before its metric's newest point a label set
 // may have been written and still be exported. The look-back is three
 // collection intervals (see storage.Store.LatestValues), so a mount or
-// interface missing from one or two collections stays exported; the cap is
+// interface missing from one or two collections stays exported. The cap is
 // three times the longest agent interval (300 s).
 const SeriesWindow = 15 * time.Minute
 
@@ -37,8 +37,8 @@ func Mount(a *api.API, store LatestReader, log *slog.Logger) {
 // Handler returns the /metrics handler without the credential check.
 //
 // Each request reads the latest values first, under the request's context,
-// so a storage failure is answered like on every other endpoint (503 with
-// Retry-After while the database is down). The rows are then registered on
+// so a storage failure gets the same response as on every other endpoint
+// (503 with Retry-After while the database is down). The rows are then registered on
 // a registry made for this request and encoded by promhttp, which also
 // negotiates the exposition format and gzip with the scraper.
 func Handler(a *api.API, store LatestReader, log *slog.Logger) http.Handler {

@@ -112,12 +112,12 @@ func readToken(t *testing.T) string {
 	return servertest.Token(t, auth.IssuerCLI, auth.ScopeRead, 365*24*time.Hour)
 }
 
-// testData is what TestMetricsExposesNewestValues ingests: host web-1
-// reporting six collections 10 s apart in two batches sent newest first,
-// a mount missing from the two newest collections, a mount written only
-// 20 minutes before the rest, a stored label key that clashes with the
-// host label, host db-1 that stopped reporting two hours earlier, and host
-// old-1 that gets retired.
+// testData returns the batches TestMetricsExposesNewestValues ingests.
+// Host web-1 reports six collections 10 s apart in two batches, sent
+// newest first. One of its mounts is missing from the two newest
+// collections, another was written only 20 minutes before the rest, and
+// one stored label key clashes with the host label. Host db-1 stopped
+// reporting two hours earlier, and host old-1 gets retired.
 func testData(base time.Time) []model.MetricBatch {
 	tick := func(i int) []model.Metric {
 		at := base.Add(time.Duration(i) * 10 * time.Second)

@@ -75,9 +75,9 @@ const minLatestWindow = time.Minute
 // LatestValues returns the newest point of every stored series of every
 // host not retired, sorted by host, name and labels. A label set counts as
 // current when it was written within three collection intervals of its
-// metric's newest point; maxWindow caps that look-back (an interval is
-// measured as the gap between the two newest timestamps, which an outage
-// can stretch to days).
+// metric's newest point. The interval is the gap between the metric's two
+// newest timestamps, which an outage can stretch to days, so maxWindow caps
+// the look-back.
 func (s *Store) LatestValues(ctx context.Context, maxWindow time.Duration) ([]LatestValue, error) {
 	if maxWindow < minLatestWindow {
 		return nil, fmt.Errorf("latest values: window %s is shorter than the minimum %s", maxWindow, minLatestWindow)
