@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what the test suite needs and this machine lacks: PostgreSQL
-# server binaries, Chromium for the dashboard tests, and the Node packages
-# of the TimescaleDB test engine.
+# server binaries, Chromium for the dashboard tests, docker-compose for the
+# Compose file check, and the Node packages of the TimescaleDB test engine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +14,19 @@ if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
   else
     echo "Chromium is missing: the dashboard tests need it (Debian: apt-get install chromium)" >&2
+    exit 1
+  fi
+fi
+
+# Only the docker-compose tool: --no-install-recommends keeps apt from
+# adding a Docker engine, which the tests do not use.
+if ! command -v docker-compose >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "installing docker-compose with apt-get" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose >&2
+  else
+    echo "docker-compose is missing: the deployment tests need it (Debian: apt-get install --no-install-recommends docker-compose)" >&2
     exit 1
   fi
 fi

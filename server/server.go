@@ -21,6 +21,7 @@ import (
 	"github.com/kamerrezz/theminidog/server/auth"
 	"github.com/kamerrezz/theminidog/server/config"
 	"github.com/kamerrezz/theminidog/server/liveness"
+	"github.com/kamerrezz/theminidog/server/promexport"
 	"github.com/kamerrezz/theminidog/server/storage"
 )
 
@@ -137,6 +138,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	s.mountDashboard()
 	s.tracker.Routes(s.api)
 	s.alerts.Routes(s.api)
+	promexport.Mount(s.api, store, log)
 
 	s.http = &http.Server{
 		Addr:              cfg.ListenAddr,
