@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what the test suite needs and this machine lacks: PostgreSQL
 # server binaries, Chromium for the dashboard tests, docker-compose for the
-# Compose file check, and the Node packages of the TimescaleDB test engine.
+# Compose file check, systemd-analyze for the unit files, and the Node
+# packages of the TimescaleDB test engine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +28,17 @@ if ! command -v docker-compose >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose >&2
   else
     echo "docker-compose is missing: the deployment tests need it (Debian: apt-get install --no-install-recommends docker-compose)" >&2
+    exit 1
+  fi
+fi
+
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "installing systemd (for systemd-analyze) with apt-get" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd >&2
+  else
+    echo "systemd-analyze is missing: the unit file tests need it (Debian: apt-get install systemd)" >&2
     exit 1
   fi
 fi
