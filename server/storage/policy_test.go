@@ -12,10 +12,10 @@ import (
 )
 
 // TestTimescalePoliciesDropAndCompress registers the retention and
-// compression policies for 10 days of metrics, runs their jobs the way
-// TimescaleDB's scheduler would, and checks that expired chunks are gone,
-// old chunks are compressed, and a query across compressed and
-// uncompressed chunks returns the numbers it returned before.
+// compression policies for 10 days of metrics and runs their jobs the way
+// TimescaleDB's scheduler would. Expired chunks must be gone and old chunks
+// compressed. A query across compressed and uncompressed chunks must return
+// the numbers it returned before.
 func TestTimescalePoliciesDropAndCompress(t *testing.T) {
 	e := engines[1]
 	url := e.newDB(t)

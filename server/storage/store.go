@@ -25,8 +25,8 @@ const (
 	ModePostgres    Mode = "postgres"
 )
 
-// ErrUnavailable wraps errors caused by the database being unreachable; the
-// API answers them with 503 and Retry-After so agents retry.
+// ErrUnavailable wraps errors caused by the database being unreachable. The
+// API returns 503 with Retry-After for them, so agents retry.
 var ErrUnavailable = errors.New("database unavailable")
 
 // Options configures Open.
@@ -127,7 +127,7 @@ func (s *Store) Mode() Mode { return s.mode }
 // Pool returns the connection pool, for pool statistics.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
-// Ping reports whether the database answers.
+// Ping reports whether the database responds.
 func (s *Store) Ping(ctx context.Context) error {
 	return classify(s.pool.Ping(ctx))
 }
@@ -173,8 +173,8 @@ func deadline(ctx context.Context, d time.Duration) (context.Context, context.Ca
 
 // MatchSchema checks, after migrations, that the schema fits the resolved
 // mode. A database first migrated without TimescaleDB keeps ordinary
-// tables even once the extension is installed; such a store runs in plain
-// mode with a warning, or fails when TimescaleDB was required.
+// tables after the extension is installed. Such a store runs in plain mode
+// with a warning, or fails when TimescaleDB was required.
 func (s *Store) MatchSchema(ctx context.Context, want Mode) error {
 	if s.mode != ModeTimescaleDB {
 		return nil
