@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/kamerrezz/theminidog/model"
 )
 
 // UserAgent is sent with every HTTP notification.
@@ -213,4 +215,40 @@ func oneLine(text string) string {
 		}
 		return r
 	}, text))
+}
+
+// MessagePoster is a notifier that posts one JSON message per event to a
+// fixed webhook URL, the shape of chat services' incoming webhooks. Types
+// that differ only in their message format build on it.
+type MessagePoster struct {
+	EventFilter
+	typ     string
+	url     string
+	client  *http.Client
+	message func(model.Event) any
+}
+
+// NewMessagePoster returns a notifier of type typ that posts message(ev),
+// encoded with MarshalJSON, to url. filter decides which events to skip.
+func NewMessagePoster(typ, url string, filter EventFilter, message func(model.Event) any) *MessagePoster {
+	return &MessagePoster{EventFilter: filter, typ: typ, url: url, client: NewHTTPClient(), message: message}
+}
+
+// Type returns the notifier type given to NewMessagePoster.
+func (p *MessagePoster) Type() string { return p.typ }
+
+// Notify posts the message built from ev, unless the filter skips ev.
+func (p *MessagePoster) Notify(ctx context.Context, ev model.Event) error {
+	if p.Skips(ev) {
+		return nil
+	}
+
+	body, err := MarshalJSON(p.message(ev))
+	if err != nil {
+		return fmt.Errorf("encode %s message: %w", p.typ, err)
+	}
+	if err := PostJSON(ctx, p.client, p.url, nil, body); err != nil {
+		return fmt.Errorf("%s: %w", p.typ, err)
+	}
+	return nil
 }

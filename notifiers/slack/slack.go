@@ -1,10 +1,7 @@
 package slack
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/kamerrezz/theminidog/model"
@@ -36,19 +33,12 @@ func (c Config) Validate() error {
 	return errs.Err()
 }
 
-// Notifier posts events to one Slack incoming webhook.
-type Notifier struct {
-	notifiers.EventFilter
-	url    string
-	client *http.Client
-}
-
 // New returns a notifier for cfg, or the validation errors of cfg.
-func New(cfg Config) (*Notifier, error) {
+func New(cfg Config) (*notifiers.MessagePoster, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Notifier{EventFilter: cfg.Filter(), url: cfg.URL, client: notifiers.NewHTTPClient()}, nil
+	return notifiers.NewMessagePoster(Type, cfg.URL, cfg.Filter(), func(ev model.Event) any { return NewMessage(ev) }), nil
 }
 
 func build(raw json.RawMessage) (notifiers.Notifier, error) {
@@ -57,25 +47,6 @@ func build(raw json.RawMessage) (notifiers.Notifier, error) {
 		return nil, err
 	}
 	return New(cfg)
-}
-
-// Type returns "slack".
-func (n *Notifier) Type() string { return Type }
-
-// Notify posts ev as a Slack message.
-func (n *Notifier) Notify(ctx context.Context, ev model.Event) error {
-	if n.Skips(ev) {
-		return nil
-	}
-
-	body, err := notifiers.MarshalJSON(NewMessage(ev))
-	if err != nil {
-		return fmt.Errorf("encode slack message: %w", err)
-	}
-	if err := notifiers.PostJSON(ctx, n.client, n.url, nil, body); err != nil {
-		return fmt.Errorf("slack: %w", err)
-	}
-	return nil
 }
 
 // Message is the incoming-webhook body.
