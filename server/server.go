@@ -90,29 +90,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		}
 	}
 
-	store, err := storage.Open(ctx, storage.Options{URL: cfg.DatabaseURL, Mode: storage.Mode(cfg.StorageMode), Logger: log, Tracer: o.tel.PgxTracer()})
+	store, err := openStore(ctx, cfg, log, o.tel)
 	if err != nil {
-		return nil, err
-	}
-	if _, err := telemetry.RegisterPoolMetrics(o.tel.Meter(), "miniobserv", telemetry.PgxPoolStat(store.Pool())); err != nil {
-		store.Close()
-		return nil, fmt.Errorf("register pool metrics: %w", err)
-	}
-	if err := migrateUp(cfg, log); err != nil {
-		store.Close()
-		return nil, err
-	}
-	if err := store.MatchSchema(ctx, storage.Mode(cfg.StorageMode)); err != nil {
-		store.Close()
-		return nil, err
-	}
-
-	if err := store.ApplyPolicies(ctx, retention(cfg)); err != nil {
-		store.Close()
-		return nil, err
-	}
-	if err := store.LoadRollupWatermark(ctx); err != nil {
-		store.Close()
 		return nil, err
 	}
 
@@ -150,6 +129,38 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	return s, nil
+}
+
+// openStore connects to the database, applies pending migrations, settles
+// the storage mode against the schema and registers retention policies. It
+// closes the store again when any step fails.
+func openStore(ctx context.Context, cfg config.Config, log *slog.Logger, tel *telemetry.Telemetry) (store *storage.Store, err error) {
+	store, err = storage.Open(ctx, storage.Options{URL: cfg.DatabaseURL, Mode: storage.Mode(cfg.StorageMode), Logger: log, Tracer: tel.PgxTracer()})
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			store.Close()
+		}
+	}()
+
+	if _, err := telemetry.RegisterPoolMetrics(tel.Meter(), "miniobserv", telemetry.PgxPoolStat(store.Pool())); err != nil {
+		return nil, fmt.Errorf("register pool metrics: %w", err)
+	}
+	if err := migrateUp(cfg, log); err != nil {
+		return nil, err
+	}
+	if err := store.MatchSchema(ctx, storage.Mode(cfg.StorageMode)); err != nil {
+		return nil, err
+	}
+	if err := store.ApplyPolicies(ctx, retention(cfg)); err != nil {
+		return nil, err
+	}
+	if err := store.LoadRollupWatermark(ctx); err != nil {
+		return nil, err
+	}
+	return store, nil
 }
 
 // notProbe keeps health probes out of traces and request metrics.
