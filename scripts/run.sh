@@ -14,10 +14,15 @@ cleanup() {
   trap - INT TERM EXIT
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  [ -n "$started_pg" ] && scripts/pg-local-stop.sh "$data"
+  if [ -n "$started_pg" ]; then scripts/pg-local-stop.sh "$data"; fi
   echo "stopped"
 }
-trap cleanup INT TERM EXIT
+on_signal() {
+  cleanup
+  exit 130
+}
+trap on_signal INT TERM
+trap cleanup EXIT
 
 scripts/ensure-postgres.sh
 
@@ -37,18 +42,29 @@ export AGENT_TOKEN
 listen=${LISTEN_ADDR:-127.0.0.1:8080}
 url="http://$listen"
 
+touch "$data/server.log"
+log_start=$(($(wc -l < "$data/server.log") + 1))
 bin/miniobserv-server serve --listen-addr "$listen" 2>>"$data/server.log" &
 pids+=($!)
 
-for _ in $(seq 1 100); do
-  curl -fsS "$url/readyz" >/dev/null 2>&1 && break
+ready=
+for _ in $(seq 1 150); do
+  if curl -fsS --max-time 2 "$url/readyz" >/dev/null 2>&1; then
+    ready=1
+    break
+  fi
   if ! kill -0 "${pids[0]}" 2>/dev/null; then
     echo "the server exited during start-up; its log:" >&2
-    tail -n 20 "$data/server.log" >&2
+    tail -n "+$log_start" "$data/server.log" | tail -n 20 >&2
     exit 1
   fi
   sleep 0.2
 done
+if [ -z "$ready" ]; then
+  echo "the server at $url did not become ready within 30 s: is another program using $listen? Set LISTEN_ADDR to a free address. Its log:" >&2
+  tail -n "+$log_start" "$data/server.log" | tail -n 20 >&2
+  exit 1
+fi
 
 SERVER_URL="$url" COLLECT_INTERVAL=${COLLECT_INTERVAL:-5s} LOG_STATE_FILE="$data/agent-logs.state" \
   bin/miniobserv-agent 2>>"$data/agent.log" &
@@ -61,8 +77,12 @@ host=${AGENT_HOST:-$(hostname)}
 cat <<MSG
 
 MiniObserv is running.
-  dashboard (one-time sign-in link): $url/login?token=$signin
+  dashboard (one-time sign-in link, valid 10 minutes): $url/login?token=$signin
   server log: $data/server.log   agent log: $data/agent.log
+  the shared secret (AGENT_TOKEN) is in $data/agent_token
+
+Sign in again later by pasting this read token (valid 24 hours) at $url/login:
+  $read_token
 
 Query this host's CPU for the last hour (points arrive after about two intervals):
   curl -s -H "Authorization: Bearer $read_token" "$url/api/v1/metrics/query?host=$host&name=cpu.usage_pct"
@@ -71,4 +91,5 @@ Press Ctrl-C to stop.
 MSG
 
 wait -n "${pids[@]}" || true
-echo "a process exited; see $data/server.log and $data/agent.log" >&2
+echo "the server or the agent exited; see $data/server.log and $data/agent.log" >&2
+exit 1
