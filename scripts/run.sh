@@ -90,6 +90,11 @@ Query this host's CPU for the last hour (points arrive after about two intervals
 Press Ctrl-C to stop.
 MSG
 
-wait -n "${pids[@]}" || true
-echo "the server or the agent exited; see $data/server.log and $data/agent.log" >&2
-exit 1
+# Both programs exit 0 after a signal (Ctrl-C reaches the whole process
+# group), so only a failure status means one of them crashed.
+status=0
+wait -n "${pids[@]}" || status=$?
+if [ "$status" -ne 0 ]; then
+  echo "the server or the agent failed (exit status $status); see $data/server.log and $data/agent.log" >&2
+  exit 1
+fi
