@@ -250,8 +250,8 @@ func TestHostsEndpointAndRetire(t *testing.T) {
 	if status, body := do(t, http.MethodGet, inst.URL+"/api/v1/hosts", "", nil); status != http.StatusUnauthorized {
 		t.Errorf("GET /api/v1/hosts without a token: status %d: %s, want 401", status, body)
 	}
-	if status, body := do(t, http.MethodDelete, inst.URL+"/api/v1/hosts/web-2", read, nil); status != http.StatusUnauthorized {
-		t.Errorf("DELETE with a read token: status %d: %s, want 401", status, body)
+	if status, body := do(t, http.MethodDelete, inst.URL+"/api/v1/hosts/web-2", read, nil); status != http.StatusForbidden {
+		t.Errorf("DELETE with a read token: status %d: %s, want 403", status, body)
 	}
 	if status, body := do(t, http.MethodDelete, inst.URL+"/api/v1/hosts/web-2", agent, nil); status != http.StatusOK || !bytes.Contains(body, []byte(`"retired_at"`)) {
 		t.Fatalf("DELETE web-2: status %d: %s, want 200 with retired_at", status, body)

@@ -47,7 +47,11 @@ func newDispatcher(cfg config.Config, log *slog.Logger, tel *telemetry.Telemetry
 	if err != nil {
 		return nil, fmt.Errorf("ALERT_NOTIFICATIONS: %w", err)
 	}
-	log.Info("notifiers configured", "count", len(list), "types", notifiers.Types())
+	types := make([]string, len(list))
+	for i, n := range list {
+		types[i] = n.Type()
+	}
+	log.Info("notifiers configured", "count", len(list), "types", types)
 	return d, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strconv"
@@ -45,7 +46,7 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	cmd := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	if len(args) > 0 && (!strings.HasPrefix(args[0], "-") || isHelpOrVersion(args[0])) {
 		cmd, args = args[0], args[1:]
 	}
 
@@ -59,10 +60,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = token(args, stdout)
 	case "hosts":
 		err = hosts(args, stdout)
-	case "version":
+	case "version", "--version":
 		fmt.Fprintln(stdout, buildinfo.String("miniobserv-server"))
-	case "help", "-h", "--help":
+	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
+		fmt.Fprintln(stdout)
+		config.PrintUsage(stdout)
 	default:
 		fmt.Fprintf(stderr, "unknown command %q\n\n%s", cmd, usage)
 		return 2
@@ -76,6 +79,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+func isHelpOrVersion(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help", "--version":
+		return true
+	}
+	return false
 }
 
 func newLogger(level string, w io.Writer) *slog.Logger {
@@ -104,13 +115,20 @@ func serve(args []string, stderr io.Writer) error {
 		}
 	}()
 
+	// Listen first, so a port in use is reported before any database work.
+	l, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("LISTEN_ADDR: listen on %s: %w", cfg.ListenAddr, err)
+	}
+	defer l.Close()
+
 	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	srv, err := server.New(startCtx, cfg, log, server.WithTelemetry(tel))
 	cancel()
 	if err != nil {
 		return err
 	}
-	return srv.ListenAndServe(ctx)
+	return srv.Serve(ctx, l)
 }
 
 func migrate(args []string, stdout io.Writer) error {

@@ -53,7 +53,7 @@ func TestIngestTokenRules(t *testing.T) {
 		{"HS384", sign(t, jwt.SigningMethodHS384, base(jwt.MapClaims{"exp": now + 300})), 401},
 		{"no issuer", sign(t, jwt.SigningMethodHS256, jwt.MapClaims{"sub": "a", "exp": now + 300}), 401},
 		{"foreign issuer", sign(t, jwt.SigningMethodHS256, base(jwt.MapClaims{"exp": now + 300, "iss": "someone"})), 401},
-		{"read scope", sign(t, jwt.SigningMethodHS256, base(jwt.MapClaims{"exp": now + 300, "scope": "read"})), 401},
+		{"read scope", sign(t, jwt.SigningMethodHS256, base(jwt.MapClaims{"exp": now + 300, "scope": "read"})), 403},
 		{"cli issuer", sign(t, jwt.SigningMethodHS256, base(jwt.MapClaims{"exp": now + 300, "iss": auth.IssuerCLI})), 202},
 		{"no token", "", 401},
 	}
@@ -97,8 +97,8 @@ func TestReadEndpointsNeedCredentials(t *testing.T) {
 	if r := do(t, "GET", srv.URL+"/api/v1/metrics/query?host=h&name=mem.used_pct", "", nil); r.status != 401 {
 		t.Errorf("query without token: %d, want 401", r.status)
 	}
-	if r := do(t, "GET", srv.URL+"/api/v1/metrics/query?host=h&name=mem.used_pct", ingestOnly, nil); r.status != 401 {
-		t.Errorf("query with an ingest token: %d, want 401", r.status)
+	if r := do(t, "GET", srv.URL+"/api/v1/metrics/query?host=h&name=mem.used_pct", ingestOnly, nil); r.status != 403 {
+		t.Errorf("query with an ingest token: %d, want 403", r.status)
 	}
 	if r := do(t, "GET", srv.URL+"/api/v1/series?host=h&name=mem.used_pct", "", nil); r.status != 200 {
 		t.Errorf("public series without token: %d (%s), want 200", r.status, r.raw)

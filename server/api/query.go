@@ -81,6 +81,9 @@ func parseMetricQuery(v url.Values, now time.Time) (storage.Query, error) {
 	if q.Host == "" {
 		return q, &paramError{"host", "missing: name the host to query"}
 	}
+	if q.Name == "" {
+		return q, &paramError{"name", "missing: name one of " + strings.Join(model.MetricNames(), ", ")}
+	}
 	if !model.IsKnownMetric(q.Name) {
 		return q, &paramError{"name", fmt.Sprintf("unknown metric %q: use one of %s", q.Name, strings.Join(model.MetricNames(), ", "))}
 	}

@@ -62,29 +62,31 @@ func bearer(r *http.Request) (string, bool) {
 }
 
 // authenticate returns the request's claims for scope from the bearer
-// token, or from the session cookie for read requests.
-func (g *Guard) authenticate(r *http.Request, scope string) (*Claims, string) {
+// token, or from the session cookie for read requests. On failure it
+// returns the status to answer, 401 for missing or invalid credentials and
+// 403 for a valid token of another scope, and the reason.
+func (g *Guard) authenticate(r *http.Request, scope string) (*Claims, int, string) {
 	if raw, ok := bearer(r); ok {
 		c, err := g.v.Verify(raw, IssuerAgent, IssuerCLI)
 		if err != nil {
-			return nil, err.Error()
+			return nil, http.StatusUnauthorized, err.Error()
 		}
 		if !c.Allows(scope) {
-			return nil, "token scope " + c.Scope + " does not allow " + scope + " requests: mint a token with --scope " + scope
+			return nil, http.StatusForbidden, "token scope " + c.Scope + " does not allow " + scope + " requests: mint a token with --scope " + scope
 		}
-		return c, ""
+		return c, 0, ""
 	}
 
 	if scope == ScopeRead {
 		if ck, err := r.Cookie(CookieName); err == nil {
 			c, err := g.v.Verify(ck.Value, IssuerSession)
 			if err != nil {
-				return nil, "session expired or invalid: sign in again at /login"
+				return nil, http.StatusUnauthorized, "session expired or invalid: sign in again at /login"
 			}
-			return c, ""
+			return c, 0, ""
 		}
 	}
-	return nil, "missing credentials: send Authorization: Bearer <token>"
+	return nil, http.StatusUnauthorized, "missing credentials: send Authorization: Bearer <token>"
 }
 
 // Require wraps next so that it runs only for requests allowed scope. A
@@ -95,9 +97,9 @@ func (g *Guard) Require(scope, path string, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		c, msg := g.authenticate(r, scope)
+		c, status, msg := g.authenticate(r, scope)
 		if c == nil {
-			writeUnauthorized(w, msg)
+			writeAuthError(w, status, msg)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), claimsKey{}, c)))
@@ -112,7 +114,7 @@ func (g *Guard) RequirePage(path string, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if c, _ := g.authenticate(r, ScopeRead); c == nil {
+		if c, _, _ := g.authenticate(r, ScopeRead); c == nil {
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
 			return
 		}
@@ -120,10 +122,12 @@ func (g *Guard) RequirePage(path string, next http.Handler) http.Handler {
 	})
 }
 
-func writeUnauthorized(w http.ResponseWriter, msg string) {
+func writeAuthError(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("WWW-Authenticate", `Bearer realm="miniobserv"`)
-	w.WriteHeader(http.StatusUnauthorized)
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="miniobserv"`)
+	}
+	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
 }
 

@@ -344,8 +344,8 @@ func TestMetricsNeedReadCredentials(t *testing.T) {
 		t.Errorf("without a token: %d %s, want 401", status, body)
 	}
 	ingestOnly := servertest.Token(t, auth.IssuerCLI, auth.ScopeIngest, time.Hour)
-	if status, _, body := scrape(t, srv.URL, ingestOnly); status != http.StatusUnauthorized {
-		t.Errorf("with an ingest-only token: %d %s, want 401", status, body)
+	if status, _, body := scrape(t, srv.URL, ingestOnly); status != http.StatusForbidden {
+		t.Errorf("with an ingest-only token: %d %s, want 403", status, body)
 	}
 	if status, _, body := scrape(t, srv.URL, readToken(t)); status != http.StatusOK {
 		t.Errorf("with a read token: %d %s, want 200", status, body)

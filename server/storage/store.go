@@ -77,6 +77,11 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("create pool: %w", err)
 	}
 
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to the database in DATABASE_URL: %w", classify(err))
+	}
+
 	s := &Store{pool: pool, log: log, copyInsert: true}
 	mode, err := s.resolveMode(ctx, opts.Mode)
 	if err != nil {
