@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -436,6 +437,31 @@ func Eval[T any](p *Page, expression string) T {
 		p.t.Fatalf("evaluate %q: %v", abbreviate(expression), err)
 	}
 	return value
+}
+
+// SetCookie stores an HttpOnly, SameSite=Strict cookie for the origin of
+// pageURL with path "/", replacing one of the same name, as a server's
+// Set-Cookie would. Tests use it to put a forged or expired session in
+// place of a real one.
+func (p *Page) SetCookie(pageURL, name, value string) {
+	p.t.Helper()
+	httpOnly := true
+	p.Do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, network.SetCookie, network.SetCookieParams{
+			Name: name, Value: value, URL: pageURL, Path: "/", HTTPOnly: &httpOnly, SameSite: network.CookieSameSiteStrict,
+		})
+		return err
+	}))
+}
+
+// DisableCache makes the tab fetch every resource from the server, as on a
+// first visit, even when an earlier navigation cached it.
+func (p *Page) DisableCache() {
+	p.t.Helper()
+	p.Do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, network.SetCacheDisabled, network.SetCacheDisabledParams{CacheDisabled: true})
+		return err
+	}))
 }
 
 // Location returns the page's current URL.
