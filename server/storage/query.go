@@ -254,11 +254,22 @@ func (s *Store) checkRootMount(ctx context.Context, q Query) error {
 	return nil
 }
 
-// ListSeries returns the distinct label sets stored for a host's metric in
-// the given window, sorted by their JSON form.
+// ListSeries returns the distinct label sets stored for a host's metric
+// since the given time, sorted by their JSON form. Hours the rollup covers
+// are read from it, one row per series and hour. Raw rows are read only
+// from the rollup's look-back window on, where late points may not be
+// rolled up yet.
 func (s *Store) ListSeries(ctx context.Context, host, name string, since time.Time) ([]map[string]string, error) {
-	rows, err := s.pool.Query(ctx,
-		`SELECT DISTINCT labels FROM metrics WHERE host = $1 AND name = $2 AND time >= $3`, host, name, since)
+	sql := `SELECT DISTINCT labels FROM metrics WHERE host = $1 AND name = $2 AND time >= $3`
+	args := []any{host, name, since}
+	if w := s.watermark.Load(); w != 0 && !s.disableRollup.Load() {
+		sql = `SELECT labels FROM metrics_1h WHERE host = $1 AND name = $2 AND bucket >= $3
+UNION
+SELECT labels FROM metrics WHERE host = $1 AND name = $2 AND time >= GREATEST($3, $4)`
+		args = append(args, time.Unix(0, w).UTC().Add(-rollupLookback))
+	}
+
+	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list series: %w", classify(err))
 	}

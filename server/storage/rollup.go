@@ -100,7 +100,7 @@ func (s *Store) LoadRollupWatermark(ctx context.Context) error {
 // rollupRange returns the whole hours inside [from, to) that the rollup
 // covers, or ok=false when a query should read raw rows only.
 func (s *Store) rollupRange(q Query) (start, end time.Time, ok bool) {
-	if q.Bucket != "1h" && q.Bucket != "1d" || sumsInterfaces(q) || s.disableRollup {
+	if q.Bucket != "1h" && q.Bucket != "1d" || sumsInterfaces(q) || s.disableRollup.Load() {
 		return start, end, false
 	}
 	w := s.watermark.Load()
@@ -121,4 +121,4 @@ func (s *Store) rollupRange(q Query) (start, end time.Time, ok bool) {
 
 // SetRollupQueries turns the use of the rollup by queries on or off, so
 // benchmarks and tests can compare both paths.
-func (s *Store) SetRollupQueries(on bool) { s.disableRollup = !on }
+func (s *Store) SetRollupQueries(on bool) { s.disableRollup.Store(!on) }

@@ -150,3 +150,29 @@ FROM generate_series(1, 25000) AS g`)
 		t.Fatalf("logs left = %d, want 1", left)
 	}
 }
+
+// TestListSeriesAcrossRollupAndRaw lists mounts where one series exists
+// only in rolled-up hours and another only after the rollup's watermark.
+func TestListSeriesAcrossRollupAndRaw(t *testing.T) { onEngines(t, testListSeriesAcrossRollup) }
+
+func testListSeriesAcrossRollup(t *testing.T, e engine, url string) {
+	st := openEngineStore(t, e, url)
+	start, end := rollupFixture(t, st)
+	insert(t, st, "", []model.Metric{{Time: end.Add(90 * time.Minute), Host: "h", Name: model.DiskUsedPct, Value: 1, Labels: map[string]string{"mount": "/new"}}})
+
+	for _, rollup := range []bool{true, false} {
+		st.SetRollupQueries(rollup)
+		sets, err := st.ListSeries(context.Background(), "h", model.DiskUsedPct, start)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mounts []string
+		for _, s := range sets {
+			mounts = append(mounts, s["mount"])
+		}
+		if fmt.Sprint(mounts) != "[/ /home /new]" {
+			t.Fatalf("rollup=%v: mounts = %v, want [/ /home /new]", rollup, mounts)
+		}
+	}
+	st.SetRollupQueries(true)
+}

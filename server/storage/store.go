@@ -53,7 +53,7 @@ type Store struct {
 	// watermark is the rollup's completed-hour mark in Unix nanoseconds,
 	// 0 before the first refresh.
 	watermark     atomic.Int64
-	disableRollup bool
+	disableRollup atomic.Bool
 }
 
 // Open connects to the database and resolves the storage mode. With ModeAuto
