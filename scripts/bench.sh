@@ -36,6 +36,15 @@ run ./server/storage 'BenchmarkQuery30Days' 2s
 raw=$(metric BenchmarkQuery30Days/raw ns/op)
 rollup=$(metric BenchmarkQuery30Days/rollup ns/op)
 
+echo "== dashboard: one host view (16 requests), 100 hosts x 24 h and 5 hosts x 30 d"
+run ./server/dashboard 'BenchmarkDashboardHostView' 20x
+v24=$(metric BenchmarkDashboardHostView/24h ms/view)
+v30=$(metric BenchmarkDashboardHostView/30d ms/view)
+v30raw=$(metric BenchmarkDashboardHostView/30d-no-rollup ms/view)
+
+echo "== TimescaleDB test engine: INSERT ... unnest, 1000-row batches"
+run ./internal/tsdbtest 'BenchmarkInsertUnnest' 200x
+
 echo "== agent binary: CPU time and memory per tick, all collectors, 1s interval, 15 ticks"
 run ./e2e 'BenchmarkAgentTick' 1x
 
@@ -51,4 +60,5 @@ echo "summary"
 echo "  ingest end to end: $ingest rows/s; raw COPY: $copy rows/s; ratio $(ratio "$ingest" "$copy") (target >= 0.50)"
 echo "  ingest with telemetry exporting: $(ratio "$tel_rcv" "$tel_off") of telemetry off; collector never answering: $(ratio "$tel_hole" "$tel_off")"
 echo "  30-day 1h query: raw $raw ns, rollup $rollup ns; rollup is $(ratio "$raw" "$rollup")x faster"
+echo "  dashboard host view: 24h $v24 ms, 30d $v30 ms ($(ratio "$v30" "$v24")x the 24h view); 30d without rollup is $(ratio "$v30raw" "$v30")x slower"
 echo "raw results: $out"
