@@ -132,7 +132,12 @@ func (s *Store) QueryLogs(ctx context.Context, q LogQuery) ([]LogRecord, string,
 
 	sql := fmt.Sprintf(`SELECT id, time, host, path, level, message FROM logs WHERE %s
 ORDER BY time DESC, id DESC LIMIT $%d`, strings.Join(where, " AND "), len(args))
-	rows, err := s.pool.Query(ctx, sql, args...)
+	// Every search is planned with its own values. After five runs of one
+	// prepared statement, PostgreSQL may switch to a cached generic plan.
+	// That plan does not know the search text, so it never uses the
+	// trigram index, and a search for a rare word reads every row of the
+	// time range.
+	rows, err := s.pool.Query(ctx, sql, append([]any{pgx.QueryExecModeCacheDescribe}, args...)...)
 	if err != nil {
 		return nil, "", fmt.Errorf("query logs: %w", classify(err))
 	}
