@@ -36,6 +36,11 @@ run ./server/storage 'BenchmarkQuery30Days' 2s
 raw=$(metric BenchmarkQuery30Days/raw ns/op)
 rollup=$(metric BenchmarkQuery30Days/rollup ns/op)
 
+echo "== logs: one-page substring search over 1M rows, without and with the trigram index"
+run ./server/storage 'BenchmarkQueryLogsText' 2s
+log_scan=$(metric BenchmarkQueryLogsText/scan/rare ns/op)
+log_trigram=$(metric BenchmarkQueryLogsText/trigram/rare ns/op)
+
 echo "== dashboard: one host view (16 requests), 100 hosts x 24 h and 5 hosts x 30 d"
 run ./server/dashboard 'BenchmarkDashboardHostView' 20x
 v24=$(metric BenchmarkDashboardHostView/24h ms/view)
@@ -47,6 +52,10 @@ run ./internal/tsdbtest 'BenchmarkInsertUnnest' 200x
 
 echo "== agent binary: CPU time and memory per tick, all collectors, 1s interval, 15 ticks"
 run ./e2e 'BenchmarkAgentTick' 1x
+
+echo "== agent binary: CPU time per 10 000 shipped log lines, 5 rounds"
+run ./e2e 'BenchmarkAgentLogCPU' 5x
+log_cpu=$(metric BenchmarkAgentLogCPU cpu-ms/10k-lines)
 
 for extra in ./collectors/... ./agent/... ./internal/telemetry/...; do
   if go list "$extra" >/dev/null 2>&1 && grep -rqs '^func Benchmark' $(go list -f '{{.Dir}}' "$extra"); then
@@ -60,5 +69,7 @@ echo "summary"
 echo "  ingest end to end: $ingest rows/s; raw COPY: $copy rows/s; ratio $(ratio "$ingest" "$copy") (target >= 0.50)"
 echo "  ingest with telemetry exporting: $(ratio "$tel_rcv" "$tel_off") of telemetry off; collector never answering: $(ratio "$tel_hole" "$tel_off")"
 echo "  30-day 1h query: raw $raw ns, rollup $rollup ns; rollup is $(ratio "$raw" "$rollup")x faster"
+echo "  log search for a rare word over 1M rows: scan $log_scan ns, trigram index $log_trigram ns; the index is $(ratio "$log_scan" "$log_trigram")x faster"
+echo "  agent log shipping: $log_cpu CPU ms per 10 000 lines"
 echo "  dashboard host view: 24h $v24 ms, 30d $v30 ms ($(ratio "$v30" "$v24")x the 24h view); 30d without rollup is $(ratio "$v30raw" "$v30")x slower"
 echo "raw results: $out"
