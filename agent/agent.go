@@ -194,7 +194,7 @@ func (a *Agent) buildPipelines(o options) {
 		a.metrics.AddBatchesDropped(context.Background(), telemetry.BatchLogs, telemetry.DropQueueFull, 1)
 	}))
 
-	a.batcher = newLogBatcher(a.cfg.AgentHost, o.logEntries, o.logBytes, o.logWait, a.now, a.pushLogs)
+	a.batcher = newLogBatcher(a.cfg.AgentHost, o.logEntries, o.logBytes, o.logWait, a.cfg.LogMaxAge, a.now, a.pushLogs)
 
 	a.metricPipe = &pipeline[model.MetricBatch]{
 		kind: telemetry.BatchMetrics, queue: a.metricQueue, tracer: a.tracer, metrics: a.metrics, send: a.sender.SendMetrics, log: a.log, retryWait: a.cfg.RetryWaitMax,

@@ -43,7 +43,7 @@ func TestBatcherFlushesBySize(t *testing.T) {
 		batches = append(batches, b)
 	}
 	// Each entry is about 400 bytes with the overhead, so two fit in 1000.
-	b := newLogBatcher("h", 100, 1000, time.Hour, time.Now, push)
+	b := newLogBatcher("h", 100, 1000, time.Hour, 24*time.Hour, time.Now, push)
 	for range 5 {
 		b.add(model.LogEntry{Path: "/p", Level: "info", Message: strings.Repeat("x", 300)})
 	}
@@ -70,7 +70,7 @@ func TestBatcherFlushesBySize(t *testing.T) {
 func TestBatcherTimerFlushesOnlyItsBatch(t *testing.T) {
 	t.Parallel()
 	pushed := make(chan model.LogBatch, 10)
-	b := newLogBatcher("h", 2, 1<<20, 50*time.Millisecond, time.Now, func(batch model.LogBatch) { pushed <- batch })
+	b := newLogBatcher("h", 2, 1<<20, 50*time.Millisecond, 24*time.Hour, time.Now, func(batch model.LogBatch) { pushed <- batch })
 
 	// The first two entries fill a batch by count, which stops its timer;
 	// the third starts a new batch with a fresh wait.
@@ -111,5 +111,29 @@ func TestDropReporterRateLimits(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	if len(lines) != 2 || !strings.Contains(lines[1], "batches=5") || !strings.Contains(lines[1], "items=50") {
 		t.Errorf("second line should count the 5 drops since the first:\n%s", out.String())
+	}
+}
+
+func TestSanitizeEntryReplacesOldTimes(t *testing.T) {
+	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	maxAge := 24 * time.Hour
+	cases := []struct {
+		name string
+		in   time.Time
+		want time.Time
+	}{
+		{"recent kept", now.Add(-23 * time.Hour), now.Add(-23 * time.Hour)},
+		{"older than max age", now.Add(-25 * time.Hour), now},
+		{"year 2000", time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), now},
+		{"far future", now.Add(time.Hour), now},
+		{"missing", time.Time{}, now},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := sanitizeEntry(model.LogEntry{Time: tc.in, Level: "info", Message: "m"}, "h", now, maxAge)
+			if !got.Time.Equal(tc.want) {
+				t.Fatalf("time %v became %v, want %v", tc.in, got.Time, tc.want)
+			}
+		})
 	}
 }

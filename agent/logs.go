@@ -23,6 +23,7 @@ type logBatcher struct {
 	maxEntries int
 	maxBytes   int
 	maxWait    time.Duration
+	maxAge     time.Duration
 	now        func() time.Time
 	push       func(model.LogBatch)
 
@@ -36,9 +37,10 @@ type logBatcher struct {
 	timer      *time.Timer
 }
 
-func newLogBatcher(host string, maxEntries, maxBytes int, maxWait time.Duration, now func() time.Time, push func(model.LogBatch)) *logBatcher {
+func newLogBatcher(host string, maxEntries, maxBytes int, maxWait, maxAge time.Duration, now func() time.Time, push func(model.LogBatch)) *logBatcher {
 	return &logBatcher{
 		host:       host,
+		maxAge:     maxAge,
 		maxEntries: max(maxEntries, 1),
 		maxBytes:   max(maxBytes, 1),
 		maxWait:    maxWait,
@@ -49,7 +51,7 @@ func newLogBatcher(host string, maxEntries, maxBytes int, maxWait time.Duration,
 
 // add is the emit function handed to the LogSource.
 func (b *logBatcher) add(e model.LogEntry) {
-	e = sanitizeEntry(e, b.host, b.now().UTC())
+	e = sanitizeEntry(e, b.host, b.now().UTC(), b.maxAge)
 	size := len(e.Message) + len(e.Path) + len(e.Host) + len(e.Level) + entryOverhead
 
 	b.mu.Lock()
@@ -104,13 +106,14 @@ func (b *logBatcher) flushLocked() {
 
 // sanitizeEntry makes an entry acceptable to the server, because one bad
 // entry makes the server reject the whole batch. It fills in the host and
-// a missing time, maps an unknown level to info, pulls a time more than
-// the allowed skew ahead back to now, replaces invalid UTF-8 and truncates
-// an over-long message or path.
-func sanitizeEntry(e model.LogEntry, host string, now time.Time) model.LogEntry {
+// a missing time, maps an unknown level to info, replaces a time more than
+// the allowed skew ahead or older than maxAge (0: no limit) with now,
+// replaces invalid UTF-8 and truncates an over-long message or path.
+func sanitizeEntry(e model.LogEntry, host string, now time.Time, maxAge time.Duration) model.LogEntry {
 	e.Host = host
 
-	if e.Time.IsZero() || e.Time.After(now.Add(model.MaxFutureSkew)) {
+	tooOld := maxAge > 0 && e.Time.Before(now.Add(-maxAge))
+	if e.Time.IsZero() || e.Time.After(now.Add(model.MaxFutureSkew)) || tooOld {
 		e.Time = now
 	}
 	e.Time = e.Time.UTC()

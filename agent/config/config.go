@@ -58,6 +58,11 @@ type Config struct {
 	// LogFromStart makes the tailer read files it has no offset for from
 	// their beginning instead of their end. Default: false.
 	LogFromStart bool
+	// LogMaxAge is the oldest event time a log entry keeps. A line whose
+	// own timestamp is older is stamped with the time it was read instead,
+	// because the server rejects a whole batch that holds an entry older
+	// than its LOGS_RETENTION. The line's text keeps the original time.
+	LogMaxAge time.Duration
 	// ShutdownTimeout bounds how long the agent spends flushing queued
 	// batches after SIGTERM or SIGINT. Default: 5s.
 	ShutdownTimeout time.Duration
@@ -105,6 +110,7 @@ func Default() Config {
 		LogFormat:       "text",
 		LogStateFile:    defaultStateFile(),
 		ShutdownTimeout: 5 * time.Second,
+		LogMaxAge:       24 * time.Hour,
 		HostRoot:        "/",
 		QueueSize:       360,
 		LogQueueSize:    64,
@@ -205,6 +211,9 @@ func checkServerURL(raw string) error {
 func (c *Config) validateTiming(add addFunc) {
 	if c.CollectInterval < MinCollectInterval || c.CollectInterval > MaxCollectInterval {
 		add("COLLECT_INTERVAL", "%s is outside %s to %s", c.CollectInterval, MinCollectInterval, MaxCollectInterval)
+	}
+	if c.LogMaxAge < time.Minute {
+		add("LOG_MAX_AGE", "%s is shorter than 1m: keep it below the server's LOGS_RETENTION, such as 24h", c.LogMaxAge)
 	}
 	if c.ShutdownTimeout <= 0 || c.ShutdownTimeout > maxShutdownTimeout {
 		add("SHUTDOWN_TIMEOUT", "%s is not positive or longer than %s", c.ShutdownTimeout, maxShutdownTimeout)

@@ -88,6 +88,12 @@ var settings = []setting{
 		apply:       applyLogFromStart,
 	},
 	{
+		env: "LOG_MAX_AGE", kind: "duration",
+		usage:       "oldest timestamp a log line keeps; an older line is stamped with its read time, because the server rejects entries older than its LOGS_RETENTION",
+		defaultText: func(d Config) string { return d.LogMaxAge.String() },
+		apply:       durationSetter(func(c *Config) *time.Duration { return &c.LogMaxAge }),
+	},
+	{
 		env: "SHUTDOWN_TIMEOUT", kind: "duration",
 		usage:       "time allowed for flushing queued batches after SIGTERM or SIGINT",
 		defaultText: func(d Config) string { return d.ShutdownTimeout.String() },
