@@ -6,7 +6,7 @@ LDFLAGS := -s -w -X github.com/kamerrezz/theminidog/internal/buildinfo.Version=$
            -X github.com/kamerrezz/theminidog/internal/buildinfo.Commit=$(COMMIT)
 GO      ?= go
 
-.PHONY: build run test test-deps vet bench cross clean
+.PHONY: build run test test-deps vet web-test bench cross clean
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/miniobserv-server ./cmd/miniobserv-server
@@ -17,8 +17,17 @@ run: build
 	scripts/run.sh
 
 ## test: every test, with the race detector, against real services.
-test: test-deps vet
+test: test-deps vet web-test
 	$(GO) test -race -count=1 -timeout 20m ./...
+
+## web-test: the dashboard's JavaScript unit tests, and a check that the
+## committed build in server/dashboard/assets matches its sources.
+web-test:
+	npm --prefix web ci --no-audit --no-fund
+	npm --prefix web test
+	npm --prefix web run build
+	@git diff --quiet -- server/dashboard/assets && test -z "$$(git status --porcelain -- server/dashboard/assets)" || \
+		{ echo "server/dashboard/assets differs from a fresh build of web/: run npm --prefix web run build and commit"; git status --short -- server/dashboard/assets; exit 1; }
 
 test-deps:
 	scripts/test-deps.sh
