@@ -82,8 +82,43 @@ func (a *API) Handle(pattern, scope string, h http.Handler) {
 	if scope != "" {
 		_, path, _ := cutMethod(pattern)
 		h = a.opts.Guard.Require(scope, path, h)
+		if kind, ok := ingestKinds[path]; ok {
+			h = a.countUnauthorized(kind, h)
+		}
 	}
 	a.mux.Handle(pattern, h)
+}
+
+// ingestKinds maps the ingest paths to the batch kind their rejections
+// are counted under.
+var ingestKinds = map[string]telemetry.BatchKind{
+	"/api/v1/metrics": telemetry.BatchMetrics,
+	"/api/v1/logs":    telemetry.BatchLogs,
+}
+
+// countUnauthorized counts ingest requests the guard rejects, as one
+// rejected item each: the body is never read, so the item count is unknown.
+func (a *API) countUnauthorized(kind telemetry.BatchKind, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		if rec.status == http.StatusUnauthorized || rec.status == http.StatusForbidden {
+			a.countRejected(r, kind, telemetry.RejectUnauthorized, 1)
+		}
+	})
+}
+
+// statusRecorder remembers the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
 }
 
 // HandleOpen mounts h without any credential check; h does its own.

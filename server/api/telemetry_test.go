@@ -43,7 +43,12 @@ func TestIngestCountersExported(t *testing.T) {
 		t.Fatalf("invalid batch: %d %s", r.status, r.raw)
 	}
 
+	if r := do(t, "POST", srv.URL+"/api/v1/metrics", "", mustJSON(t, validBatch("h", 2))); r.status != 401 {
+		t.Fatalf("batch without a token: %d %s", r.status, r.raw)
+	}
+
 	rcv.WaitForMetric(t, "miniobserv.points.ingested", nil, func(v float64) bool { return v == 4 }, 30*time.Second)
+	rcv.WaitForMetric(t, "miniobserv.points.rejected", map[string]string{"reason": "unauthorized"}, func(v float64) bool { return v == 1 }, 30*time.Second)
 	rcv.WaitForMetric(t, "miniobserv.points.rejected", map[string]string{"reason": "invalid"}, func(v float64) bool { return v == 3 }, 30*time.Second)
 	rcv.WaitForMetric(t, "db.client.connection.max", nil, func(v float64) bool { return v > 0 }, 30*time.Second)
 }
