@@ -43,6 +43,19 @@ func Register(typ string, f Factory) {
 	factories[typ] = f
 }
 
+// RegisterConfig registers typ with a factory that decodes a config entry
+// strictly into C with DecodeConfig and passes it to newNotifier, which
+// validates it. It is the usual way for a notifier package to register.
+func RegisterConfig[C any, N Notifier](typ string, newNotifier func(C) (N, error)) {
+	Register(typ, func(raw json.RawMessage) (Notifier, error) {
+		var cfg C
+		if err := DecodeConfig(raw, &cfg); err != nil {
+			return nil, err
+		}
+		return newNotifier(cfg)
+	})
+}
+
 // Types returns the registered types in sorted order.
 func Types() []string {
 	mu.Lock()

@@ -16,7 +16,7 @@ import (
 const Type = "file"
 
 func init() {
-	notifiers.Register(Type, build)
+	notifiers.RegisterConfig(Type, New)
 }
 
 // Config is the JSON config entry of a file notifier.
@@ -63,14 +63,6 @@ func New(cfg Config) (*Notifier, error) {
 }
 
 // build is the factory the registry calls with the whole config entry.
-func build(raw json.RawMessage) (notifiers.Notifier, error) {
-	var cfg Config
-	if err := notifiers.DecodeConfig(raw, &cfg); err != nil {
-		return nil, err
-	}
-	return New(cfg)
-}
-
 // Type returns "file".
 func (n *Notifier) Type() string { return Type }
 

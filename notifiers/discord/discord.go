@@ -1,7 +1,6 @@
 package discord
 
 import (
-	"encoding/json"
 	"strings"
 	"unicode/utf16"
 
@@ -22,7 +21,7 @@ var markdownEscaper = strings.NewReplacer(
 )
 
 func init() {
-	notifiers.Register(Type, build)
+	notifiers.RegisterConfig(Type, New)
 }
 
 // Config is the JSON config entry of a Discord notifier.
@@ -45,14 +44,6 @@ func New(cfg Config) (*notifiers.MessagePoster, error) {
 		return nil, err
 	}
 	return notifiers.NewMessagePoster(Type, cfg.URL, cfg.Filter(), func(ev model.Event) any { return NewMessage(ev) }), nil
-}
-
-func build(raw json.RawMessage) (notifiers.Notifier, error) {
-	var cfg Config
-	if err := notifiers.DecodeConfig(raw, &cfg); err != nil {
-		return nil, err
-	}
-	return New(cfg)
 }
 
 // Message is the execute-webhook body.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/mail"
@@ -29,7 +28,7 @@ const DefaultPort = 587
 const implicitTLSPort = 465
 
 func init() {
-	notifiers.Register(Type, build)
+	notifiers.RegisterConfig(Type, New)
 }
 
 // Config is the JSON config entry of an email notifier.
@@ -189,14 +188,6 @@ func loadRoots(path string) (*x509.CertPool, error) {
 		return nil, &notifiers.FieldError{Field: "ca_file", Msg: fmt.Sprintf("no PEM certificate found in %s: point it at a file with -----BEGIN CERTIFICATE----- blocks", path)}
 	}
 	return pool, nil
-}
-
-func build(raw json.RawMessage) (notifiers.Notifier, error) {
-	var cfg Config
-	if err := notifiers.DecodeConfig(raw, &cfg); err != nil {
-		return nil, err
-	}
-	return New(cfg)
 }
 
 // Type returns "email".

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -35,7 +34,7 @@ var Severities = []string{"critical", "error", "warning", "info"}
 const Client = "MiniObserv"
 
 func init() {
-	notifiers.Register(Type, build)
+	notifiers.RegisterConfig(Type, New)
 }
 
 // Config is the JSON config entry of a PagerDuty notifier.
@@ -97,14 +96,6 @@ func New(cfg Config) (*Notifier, error) {
 		n.url = DefaultURL
 	}
 	return n, nil
-}
-
-func build(raw json.RawMessage) (notifiers.Notifier, error) {
-	var cfg Config
-	if err := notifiers.DecodeConfig(raw, &cfg); err != nil {
-		return nil, err
-	}
-	return New(cfg)
 }
 
 // Type returns "pagerduty".

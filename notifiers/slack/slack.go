@@ -1,7 +1,6 @@
 package slack
 
 import (
-	"encoding/json"
 	"strings"
 
 	"github.com/kamerrezz/theminidog/model"
@@ -16,7 +15,7 @@ const Type = "slack"
 var entityReplacer = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 func init() {
-	notifiers.Register(Type, build)
+	notifiers.RegisterConfig(Type, New)
 }
 
 // Config is the JSON config entry of a Slack notifier.
@@ -39,14 +38,6 @@ func New(cfg Config) (*notifiers.MessagePoster, error) {
 		return nil, err
 	}
 	return notifiers.NewMessagePoster(Type, cfg.URL, cfg.Filter(), func(ev model.Event) any { return NewMessage(ev) }), nil
-}
-
-func build(raw json.RawMessage) (notifiers.Notifier, error) {
-	var cfg Config
-	if err := notifiers.DecodeConfig(raw, &cfg); err != nil {
-		return nil, err
-	}
-	return New(cfg)
 }
 
 // Message is the incoming-webhook body.

@@ -5,7 +5,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -38,7 +37,7 @@ var reservedHeaders = []string{
 }
 
 func init() {
-	notifiers.Register(Type, build)
+	notifiers.RegisterConfig(Type, New)
 }
 
 // Config is the JSON config entry of a webhook notifier.
@@ -104,14 +103,6 @@ func New(cfg Config) (*Notifier, error) {
 		client:      notifiers.NewHTTPClient(),
 		now:         time.Now,
 	}, nil
-}
-
-func build(raw json.RawMessage) (notifiers.Notifier, error) {
-	var cfg Config
-	if err := notifiers.DecodeConfig(raw, &cfg); err != nil {
-		return nil, err
-	}
-	return New(cfg)
 }
 
 // Type returns "webhook".
