@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -32,6 +33,18 @@ type Config struct {
 	// overrides the default exclusion of loopback and virtual interfaces.
 	NetIfaces []string
 	Logger    *slog.Logger
+}
+
+// Root returns RootPath cleaned, "/" when unset. A relative path is an
+// error, because it would depend on the agent's working directory.
+func (c Config) Root() (string, error) {
+	if c.RootPath == "" || c.RootPath == "/" {
+		return "/", nil
+	}
+	if !filepath.IsAbs(c.RootPath) {
+		return "", fmt.Errorf("root path %q is not absolute: set it to / or to where the host's root is mounted, such as /host", c.RootPath)
+	}
+	return filepath.Clean(c.RootPath), nil
 }
 
 // Factory builds a collector from the agent configuration.

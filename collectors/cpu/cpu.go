@@ -53,7 +53,7 @@ type collector struct {
 // New builds the CPU collector on gopsutil, reading the counters under
 // cfg.RootPath.
 func New(cfg collectors.Config) (collectors.Collector, error) {
-	root, err := rootPath(cfg.RootPath)
+	root, err := cfg.Root()
 	if err != nil {
 		return nil, err
 	}
@@ -71,17 +71,6 @@ func newCollector(root string, timesFn timesFunc) *collector {
 	}
 }
 
-// rootPath returns the configured root, "/" when unset, and rejects a
-// relative path, which would depend on the agent's working directory.
-func rootPath(root string) (string, error) {
-	if root == "" || root == "/" {
-		return "/", nil
-	}
-	if !filepath.IsAbs(root) {
-		return "", fmt.Errorf("root path %q is not absolute: set it to / or to where the host's root is mounted, such as /host", root)
-	}
-	return filepath.Clean(root), nil
-}
 
 // Collect returns one cpu.usage_pct point per core and one for the total,
 // except on the first call and for cores whose counters did not advance.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -56,7 +55,7 @@ type collector struct {
 // New builds the disk collector for cfg: the host's mount table and statfs
 // under cfg.RootPath, filtered by cfg.DiskMounts when it is set.
 func New(cfg collectors.Config) (collectors.Collector, error) {
-	root, err := rootPath(cfg.RootPath)
+	root, err := cfg.Root()
 	if err != nil {
 		return nil, err
 	}
@@ -87,17 +86,6 @@ func newCollector(root string, allow []string, logger *slog.Logger) *collector {
 	}
 }
 
-// rootPath returns the configured root, "/" when unset, and rejects a
-// relative path, which would depend on the agent's working directory.
-func rootPath(root string) (string, error) {
-	if root == "" || root == "/" {
-		return "/", nil
-	}
-	if !filepath.IsAbs(root) {
-		return "", fmt.Errorf("root path %q is not absolute: set it to / or to where the host's root is mounted, such as /host", root)
-	}
-	return filepath.Clean(root), nil
-}
 
 // Collect returns three points per reported mount. A mount that fails is
 // left out and its error joined into the returned error, next to the points

@@ -33,7 +33,7 @@ type collector struct {
 
 // New builds the memory collector on gopsutil, reading under cfg.RootPath.
 func New(cfg collectors.Config) (collectors.Collector, error) {
-	root, err := rootPath(cfg.RootPath)
+	root, err := cfg.Root()
 	if err != nil {
 		return nil, err
 	}
@@ -47,17 +47,6 @@ func newCollector(root string, fn virtualMemoryFunc) *collector {
 	}
 }
 
-// rootPath returns the configured root, "/" when unset, and rejects a
-// relative path, which would depend on the agent's working directory.
-func rootPath(root string) (string, error) {
-	if root == "" || root == "/" {
-		return "/", nil
-	}
-	if !filepath.IsAbs(root) {
-		return "", fmt.Errorf("root path %q is not absolute: set it to / or to where the host's root is mounted, such as /host", root)
-	}
-	return filepath.Clean(root), nil
-}
 
 // Collect returns total, used and used-percent memory, or no points and an
 // error when the reading is missing or inconsistent.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path"
-	"path/filepath"
 	"strings"
 	"sync"
 
@@ -59,7 +58,7 @@ type collector struct {
 // New builds the network collector on gopsutil, reading the host's counters
 // under cfg.RootPath and filtering by cfg.NetIfaces when it is set.
 func New(cfg collectors.Config) (collectors.Collector, error) {
-	root, err := rootPath(cfg.RootPath)
+	root, err := cfg.Root()
 	if err != nil {
 		return nil, err
 	}
@@ -75,17 +74,6 @@ func newCollector(allow []string, fn ioCountersFunc) *collector {
 	return &collector{allow: allow, ioCountersFn: fn}
 }
 
-// rootPath returns the configured root, "/" when unset, and rejects a
-// relative path, which would depend on the agent's working directory.
-func rootPath(root string) (string, error) {
-	if root == "" || root == "/" {
-		return "/", nil
-	}
-	if !filepath.IsAbs(root) {
-		return "", fmt.Errorf("root path %q is not absolute: set it to / or to where the host's root is mounted, such as /host", root)
-	}
-	return filepath.Clean(root), nil
-}
 
 // Collect returns bytes received and sent since the previous call for each
 // reported interface that has a baseline and whose counters did not go
