@@ -71,7 +71,6 @@ func newCollector(root string, timesFn timesFunc) *collector {
 	}
 }
 
-
 // Collect returns one cpu.usage_pct point per core and one for the total,
 // except on the first call and for cores whose counters did not advance.
 // When only the per-core or only the total read fails, it returns the points

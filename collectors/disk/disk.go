@@ -86,7 +86,6 @@ func newCollector(root string, allow []string, logger *slog.Logger) *collector {
 	}
 }
 
-
 // Collect returns three points per reported mount. A mount that fails is
 // left out and its error joined into the returned error, next to the points
 // of the other mounts. A hung mount is left out without an error (see the

@@ -47,7 +47,6 @@ func newCollector(root string, fn virtualMemoryFunc) *collector {
 	}
 }
 
-
 // Collect returns total, used and used-percent memory, or no points and an
 // error when the reading is missing or inconsistent.
 func (c *collector) Collect(ctx context.Context) ([]model.Metric, error) {

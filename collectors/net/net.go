@@ -74,7 +74,6 @@ func newCollector(allow []string, fn ioCountersFunc) *collector {
 	return &collector{allow: allow, ioCountersFn: fn}
 }
 
-
 // Collect returns bytes received and sent since the previous call for each
 // reported interface that has a baseline and whose counters did not go
 // backwards.
