@@ -106,9 +106,9 @@ func (b *logBatcher) flushLocked() {
 
 // sanitizeEntry makes an entry acceptable to the server, because one bad
 // entry makes the server reject the whole batch. It fills in the host and
-// a missing time, maps an unknown level to info, replaces a time more than
-// the allowed skew ahead or older than maxAge (0: no limit) with now,
-// replaces invalid UTF-8 and truncates an over-long message or path.
+// a missing time and maps an unknown level to info. A time more than the
+// allowed skew ahead, or older than maxAge (0: no limit), becomes now.
+// Invalid UTF-8 is replaced and an over-long message or path truncated.
 func sanitizeEntry(e model.LogEntry, host string, now time.Time, maxAge time.Duration) model.LogEntry {
 	e.Host = host
 

@@ -21,7 +21,7 @@ type Collector interface {
 	Collect(ctx context.Context) ([]model.Metric, error)
 }
 
-// Config is what the agent passes to every collector factory.
+// Config is the agent configuration passed to every collector factory.
 type Config struct {
 	// RootPath is the host's root filesystem as seen by the agent ("/" on a
 	// bare host, "/host" in a container with the root mounted there).
@@ -68,10 +68,10 @@ var (
 	byMetric = map[string]string{} // metric name -> collector name
 )
 
-// Register adds a collector. It panics on an empty name, a name outside the
-// metric allowlist, or a metric or collector name claimed by another
-// collector (unless reg.Replaces names that collector), because each of these
-// is a programming error that must stop the agent at start-up.
+// Register adds a collector. It panics on an empty name, on a name outside
+// the metric allowlist, and on a metric or collector name that another
+// collector claimed, unless reg.Replaces names that collector. Each of these
+// is a programming error, so it must stop the agent at start-up.
 func Register(reg Registration) {
 	mu.Lock()
 	defer mu.Unlock()

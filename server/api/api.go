@@ -19,11 +19,11 @@ import (
 	"github.com/kamerrezz/theminidog/server/storage"
 )
 
-// retryAfterSeconds is sent with 503 answers while the database is down.
+// retryAfterSeconds is sent with 503 responses while the database is down.
 const retryAfterSeconds = "5"
 
-// Heartbeater is told about every accepted batch, so host liveness follows
-// ingest. interval is the agent's collection interval, 0 when unknown.
+// Heartbeater receives every accepted batch's host, so host liveness
+// follows ingest. interval is the agent's collection interval, 0 when unknown.
 type Heartbeater interface {
 	Heartbeat(host string, interval time.Duration, at time.Time)
 }
@@ -173,7 +173,7 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 	WriteJSON(w, status, map[string]string{"error": msg})
 }
 
-// WriteStorageError answers a storage failure and returns the status sent: 503 with Retry-After when the
+// WriteStorageError writes the response to a storage failure and returns the status sent: 503 with Retry-After when the
 // database is unreachable, so clients retry, else 500. The cause is logged,
 // not sent.
 func (a *API) WriteStorageError(w http.ResponseWriter, r *http.Request, err error) int {

@@ -63,7 +63,7 @@ func (a *API) queryMetrics(w http.ResponseWriter, r *http.Request) {
 	a.WriteStorageError(w, r, err)
 }
 
-// writePointsJSON writes an ungrouped answer, where points is always
+// writePointsJSON writes an ungrouped response, where points is always
 // present, even when empty.
 func writePointsJSON(w http.ResponseWriter, resp queryResponse) {
 	WriteJSON(w, http.StatusOK, struct {

@@ -17,7 +17,7 @@ import (
 )
 
 // TestIngestCountersExported posts one valid and one invalid batch and
-// checks the ingested and rejected counters as an OTLP receiver sees them.
+// checks the ingested and rejected counters an OTLP receiver gets.
 func TestIngestCountersExported(t *testing.T) {
 	rcv := otlptest.New(t)
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", rcv.URL())

@@ -63,7 +63,7 @@ func bearer(r *http.Request) (string, bool) {
 
 // authenticate returns the request's claims for scope from the bearer
 // token, or from the session cookie for read requests. On failure it
-// returns the status to answer, 401 for missing or invalid credentials and
+// returns the status to respond with, 401 for missing or invalid credentials and
 // 403 for a valid token of another scope, and the reason.
 func (g *Guard) authenticate(r *http.Request, scope string) (*Claims, int, string) {
 	if raw, ok := bearer(r); ok {
@@ -107,7 +107,7 @@ func (g *Guard) Require(scope, path string, next http.Handler) http.Handler {
 }
 
 // RequirePage is Require for HTML pages: it redirects to the sign-in page
-// instead of answering 401.
+// instead of responding with 401.
 func (g *Guard) RequirePage(path string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if g.public[path] {
