@@ -318,6 +318,10 @@ type Stats struct {
 	// undelivered when the shutdown budget ran out.
 	MetricBatchesUnsent uint64
 	LogBatchesUnsent    uint64
+	// MetricBatchesExpired and LogBatchesExpired count batches dropped
+	// after the server failed on them with 500 in many delivery rounds.
+	MetricBatchesExpired uint64
+	LogBatchesExpired    uint64
 	// Sender holds the sender's counters.
 	Sender sender.Stats
 }
@@ -331,6 +335,8 @@ func (a *Agent) Stats() Stats {
 		LogBatchesDropped:    a.logQueue.Dropped(),
 		MetricBatchesUnsent:  a.metricPipe.unsent.Load(),
 		LogBatchesUnsent:     a.logPipe.unsent.Load(),
+		MetricBatchesExpired: a.metricPipe.expired.Load(),
+		LogBatchesExpired:    a.logPipe.expired.Load(),
 		Sender:               a.sender.Stats(),
 	}
 }

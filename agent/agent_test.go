@@ -306,3 +306,44 @@ func TestLogBurstNeverDropsMetrics(t *testing.T) {
 		t.Errorf("%d queue-full lines for one burst, want them rate-limited", len(full))
 	}
 }
+
+// TestServerErrorBatchDoesNotBlockQueue has the server fail one batch with
+// 500 every time and accept the others: the failing batch is dropped after
+// its rounds run out and later batches are delivered.
+func TestServerErrorBatchDoesNotBlockQueue(t *testing.T) {
+	var poison atomic.Value
+	srv := newIngestServer(t, func(r *received) (int, http.Header) {
+		poison.CompareAndSwap(nil, r.body.BatchID)
+		if r.body.BatchID == poison.Load() {
+			return http.StatusInternalServerError, nil
+		}
+		return http.StatusAccepted, nil
+	})
+	cfg := testConfig(srv.URL, "fake_mem")
+	cfg.RetryMax = 0
+	cfg.RetryWaitMax = 10 * time.Millisecond
+	a := startAgent(t, cfg)
+
+	for {
+		r := next(t, srv.metrics)
+		if r.body.BatchID != poison.Load() && r.status == http.StatusAccepted {
+			break
+		}
+	}
+	a.stop(t)
+
+	if got := a.Stats().MetricBatchesExpired; got != 1 {
+		t.Fatalf("expired batches = %d, want 1", got)
+	}
+	attempts := 0
+	srv.mu.Lock()
+	for _, r := range srv.requests {
+		if r.body.BatchID == poison.Load() {
+			attempts++
+		}
+	}
+	srv.mu.Unlock()
+	if attempts < 10 {
+		t.Fatalf("the failing batch was sent %d times, want at least one per round (10)", attempts)
+	}
+}

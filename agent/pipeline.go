@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"sync/atomic"
 	"time"
 
@@ -34,7 +35,16 @@ type pipeline[B any] struct {
 	// first.
 	interrupted *B
 	unsent      atomic.Uint64
+	// expired counts batches dropped after maxServerErrorRounds.
+	expired atomic.Uint64
 }
+
+// maxServerErrorRounds is how many delivery rounds a batch may fail with
+// 500 Internal Server Error before it is dropped. A 500 means the server
+// failed on this batch, where 503 means it is unavailable and is retried
+// without limit, so one batch the server cannot store never blocks its
+// queue for good.
+const maxServerErrorRounds = 10
 
 // run delivers batches until ctx ends.
 func (p *pipeline[B]) run(ctx context.Context) {
@@ -55,6 +65,7 @@ func (p *pipeline[B]) run(ctx context.Context) {
 // id, so that the queue behind it waits rather than being dropped. The
 // only error is ctx's, when ctx ends first.
 func (p *pipeline[B]) deliver(ctx context.Context, b B) error {
+	serverErrors := 0
 	for round := 1; ; round++ {
 		err := p.sendTraced(ctx, b, round)
 		if err == nil {
@@ -76,6 +87,17 @@ func (p *pipeline[B]) deliver(ctx context.Context, b B) error {
 			p.log.Error("batch dropped", "kind", p.kind, "batch_id", id, "items", items, "error", err)
 			p.metrics.AddBatchesDropped(ctx, p.kind, telemetry.DropRejected, 1)
 			return nil
+		}
+		var temp *sender.TemporaryError
+		if errors.As(err, &temp) && temp.Status == http.StatusInternalServerError {
+			serverErrors++
+			if serverErrors >= maxServerErrorRounds {
+				p.log.Error("batch dropped after repeated server errors", "kind", p.kind, "batch_id", id, "items", items,
+					"rounds", serverErrors, "error", err)
+				p.metrics.AddBatchesDropped(ctx, p.kind, telemetry.DropExpired, 1)
+				p.expired.Add(1)
+				return nil
+			}
 		}
 		p.metrics.AddBatchesRetried(ctx, p.kind, 1)
 
