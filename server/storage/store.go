@@ -149,10 +149,12 @@ func classify(err error) error {
 
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
-		// Class 08 is connection exceptions, 57P0x is shutdown in progress,
-		// 53 is insufficient resources (too many connections).
-		switch {
-		case len(pgErr.Code) == 5 && (pgErr.Code[:2] == "08" || pgErr.Code[:2] == "53" || pgErr.Code[:4] == "57P0"):
+		// Class 08 is connection exceptions, 53 insufficient resources (too
+		// many connections), 40 transaction rollbacks (deadlock,
+		// serialization failure), 57014 a statement timeout and 57P0x a
+		// shutdown in progress: each may succeed when retried.
+		code := pgErr.Code
+		if len(code) == 5 && (code[:2] == "08" || code[:2] == "53" || code[:2] == "40" || code == "57014" || code[:4] == "57P0") {
 			return fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
 		return err
