@@ -25,8 +25,9 @@ const (
 	ModePostgres    Mode = "postgres"
 )
 
-// ErrUnavailable wraps errors caused by the database being unreachable. The
-// API returns 503 with Retry-After for them, so agents retry.
+// ErrUnavailable wraps errors that a retry may cure: the database is
+// unreachable, out of connections, or rolled the transaction back. The API
+// returns 503 with Retry-After for them, so agents retry.
 var ErrUnavailable = errors.New("database unavailable")
 
 // Options configures Open.
