@@ -34,7 +34,7 @@ func (a *API) ingestMetrics(w http.ResponseWriter, r *http.Request) {
 }
 
 // ingest runs the steps shared by metric and log ingest: decode into
-// batch, validate, store, answer, and count the outcome. It returns the
+// batch, validate, store, respond, and count the outcome. It returns the
 // HTTP status sent.
 // validate returns the batch's item count and host with the validation
 // result.
@@ -92,7 +92,7 @@ func (a *API) limits() model.Limits {
 	return model.Limits{Now: a.opts.Now(), MaxAge: a.opts.MetricsRetention}
 }
 
-// decodeBody reads a JSON request body into v, answering 413 when it is
+// decodeBody reads a JSON request body into v, responding 413 when it is
 // over the size limit and 400 when it is not valid JSON. It reports whether
 // decoding succeeded.
 func (a *API) decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
@@ -129,7 +129,7 @@ func (a *API) decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 	return false
 }
 
-// checkBatch answers the validation result of a batch: 413 for too many
+// checkBatch responds to the validation result of a batch: 413 for too many
 // items, 400 for any other invalid field, 403 when the token is bound to
 // another host. It reports whether the batch may be stored.
 func (a *API) checkBatch(w http.ResponseWriter, r *http.Request, host string, err error) (int, bool) {
