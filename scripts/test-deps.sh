@@ -43,10 +43,17 @@ if ! command -v systemd-analyze >/dev/null 2>&1; then
   fi
 fi
 
-if [ -f tools/pglite/package-lock.json ] && [ ! -d tools/pglite/node_modules ]; then
-  if ! command -v npm >/dev/null 2>&1; then
-    echo "npm is missing: the TimescaleDB engine tests need Node.js 20 and npm" >&2
+if ! command -v npm >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "installing Node.js and npm with apt-get" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >&2
+  else
+    echo "npm is missing: the TimescaleDB engine and dashboard tests need Node.js 20 and npm" >&2
     exit 1
   fi
+fi
+
+if [ -f tools/pglite/package-lock.json ] && [ ! -d tools/pglite/node_modules ]; then
   npm ci --prefix tools/pglite --no-audit --no-fund >&2
 fi
