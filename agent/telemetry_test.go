@@ -11,7 +11,7 @@ import (
 	"github.com/kamerrezz/theminidog/internal/telemetry"
 )
 
-// TestFullQueueCountsDrops runs the agent against a server that answers
+// TestFullQueueCountsDrops runs the agent against a server that responds
 // 503 to every batch, with a one-batch queue, and checks that the drop
 // counter exported over OTLP moves and matches the agent's own count.
 func TestFullQueueCountsDrops(t *testing.T) {

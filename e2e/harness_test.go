@@ -115,7 +115,7 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// waitReady polls /readyz until the server answers 200.
+// waitReady polls /readyz until the server responds with 200.
 func waitReady(t *testing.T, base string, p *process) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)

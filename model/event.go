@@ -10,7 +10,7 @@ const (
 	EventHostUp   = "host.up"
 )
 
-// Event is what notifiers deliver: an alert changing state or a host going
+// Event is the message notifiers deliver: an alert changing state or a host going
 // down or coming back. Its JSON form is the generic webhook body.
 type Event struct {
 	Event string `json:"event"`

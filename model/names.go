@@ -31,7 +31,7 @@ const (
 type MetricInfo struct {
 	Name string
 	Unit Unit
-	// Label is the label key that tells series of this metric apart on one
+	// Label is the label key that distinguishes series of this metric on one
 	// host ("core", "mount", "iface"), or "" when a host has one series.
 	Label string
 	// Delta reports whether each value is the change since the previous

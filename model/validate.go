@@ -24,7 +24,7 @@ const (
 	maxIntervalSecond = 86400
 )
 
-// ErrTooLarge is wrapped by validation errors that the server answers with
+// ErrTooLarge is wrapped by validation errors that the server rejects with
 // 413 rather than 400, so that the agent splits the batch.
 var ErrTooLarge = errors.New("batch too large")
 

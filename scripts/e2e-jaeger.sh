@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # `make e2e-jaeger`: checks one real ingest trace in a real Jaeger. Starts a
 # throwaway PostgreSQL, Jaeger v2 with in-memory storage, the server and the
-# agent, all on 127.0.0.1, then waits until Jaeger contains one trace that runs
-# from the agent's send span through the server's request span to the
-# PostgreSQL insert span, with correct parent links. Everything it started
+# agent, all on 127.0.0.1. Then waits until Jaeger contains one trace from the
+# agent's send span through the server's request span to the PostgreSQL
+# insert span, with correct parent links. Everything it started
 # is stopped on exit. Not part of `make test`: the first run builds Jaeger
 # (minutes, about 2 GB of memory) into tools/jaeger/bin/.
 #

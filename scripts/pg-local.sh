@@ -4,7 +4,7 @@
 # Usage: scripts/pg-local.sh DATA_DIR
 #
 # The cluster lives in DATA_DIR/pgdata. As root, PostgreSQL runs as the
-# postgres user, which must be able to reach that directory; when a parent
+# postgres user, which must be able to reach that directory. When a parent
 # directory is private (a 0700 home or temporary directory), the cluster goes
 # to a directory under /tmp named after DATA_DIR instead. DATA_DIR/pgroot
 # records where it is, for pg-local-stop.sh.

@@ -113,7 +113,7 @@ func (c *collector) Collect(ctx context.Context) ([]model.Metric, error) {
 
 // readTimes returns the total followed by the per-core times. gopsutil's
 // Linux reader returns an empty slice and no error when it cannot read the
-// stat file, so an empty answer is an error here.
+// stat file, so an empty result is an error here.
 func (c *collector) readTimes(ctx context.Context) ([]gocpu.TimesStat, error) {
 	var errs []error
 

@@ -45,8 +45,8 @@
 // statfs on a dead NFS server can block for minutes, and the call cannot be
 // cancelled. Each statfs runs in its own goroutine, and a tick waits for all
 // of them together for at most statTimeout (2 s by default). A mount that
-// has not answered by then is skipped for that tick. The collector logs a
-// warning once when a mount hangs and an info line when it answers again,
+// has not responded by then is skipped for that tick. The collector logs a
+// warning once when a mount hangs and an info line when it responds again,
 // and returns no error for it, so that a caller logging every collection
 // error does not repeat the warning every tick. While the statfs of a mount
 // is still running, later ticks wait on that call instead of starting a

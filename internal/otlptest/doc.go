@@ -13,5 +13,5 @@
 //	rcv.WaitForSpans(t, otlptest.HasSpan("POST /api/v1/metrics"), 10*time.Second)
 //
 // NewBlackHole starts a listener that accepts TCP connections and never
-// answers, to test and measure what happens when a collector hangs.
+// responds, to test and measure what happens when a collector hangs.
 package otlptest

@@ -141,7 +141,7 @@ func queryBuckets(ctx context.Context, tb testing.TB, pool *pgxpool.Pool, query 
 	return result
 }
 
-// expectBuckets aggregates points in Go: the reference the engine's answers
+// expectBuckets aggregates points in Go: the reference the engine's results
 // are checked against. bucket maps a point's time to its bucket start.
 func expectBuckets(points []point, bucket func(time.Time) time.Time) []bucketRow {
 	type key struct {

@@ -91,7 +91,7 @@ func TestStartResetsEngine(t *testing.T) {
 	})
 }
 
-// fatalRecorder stands in for a testing.TB to catch the message Start fails
+// fatalRecorder replaces a testing.TB to catch the message Start fails
 // with. Fatalf ends the calling goroutine, as testing.T does.
 type fatalRecorder struct {
 	testing.TB

@@ -98,7 +98,7 @@ func BenchmarkCopyBaseline(b *testing.B) {
 
 // BenchmarkIngestTelemetry measures end-to-end ingest with telemetry off,
 // exporting to a local OTLP receiver, and pointed at a collector that
-// accepts connections and never answers. The last case shows whether a
+// accepts connections and never responds. The last case shows whether a
 // hung collector slows ingest.
 func BenchmarkIngestTelemetry(b *testing.B) {
 	modes := []struct {
@@ -119,7 +119,7 @@ func BenchmarkIngestTelemetry(b *testing.B) {
 				b.Fatal(err)
 			}
 			// Shutdown waits up to its deadline for a collector that never
-			// answers, so it runs after the timed part.
+			// responds, so it runs after the timed part.
 			b.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
 
 			cfg := config.Default()

@@ -45,7 +45,7 @@ func TestDatabaseOutageAnswers503(t *testing.T) {
 
 // TestFailingRequestsDoNotExhaustPool sends batches that fail inside the
 // database and a request whose client hangs up, on a pool of two
-// connections; later batches must still be stored and every connection
+// connections. Later batches must still be stored and every connection
 // returned. See https://github.com/jackc/pgx/issues/1656.
 func TestFailingRequestsDoNotExhaustPool(t *testing.T) {
 	db := pgtest.NewDatabase(t)
